@@ -1,0 +1,60 @@
+"""Dependencies: the services built once at start-up, and the authenticated caller."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ragline.errors import AuthenticationError, PermissionDeniedError
+from ragline.runtime import Runtime
+from ragline.settings import ADMIN_ROLE
+from retrieval.access import Principal
+
+
+@dataclass
+class AppServices:
+    """What the process wiring hands the API: the runtime and a way to queue ingestion."""
+
+    runtime: Runtime
+    enqueue_ingest: Callable[[str], None]
+    key_roles: dict[str, frozenset[str]]
+
+
+def get_services(request: Request) -> AppServices:
+    services: AppServices = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[AppServices, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+
+
+def get_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>'")
+    presented = credentials.credentials.encode()
+    for key, roles in services.key_roles.items():
+        if hmac.compare_digest(key.encode(), presented):
+            return Principal.from_key(key, roles)
+    raise AuthenticationError("invalid API key")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    if not principal.has_role(ADMIN_ROLE):
+        raise PermissionDeniedError(f"this needs the '{ADMIN_ROLE}' role")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

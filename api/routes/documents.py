@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AdminDep, PrincipalDep, ServicesDep
+from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
+from ingest.pipeline import remove_document
+from ingest.registry import Document
+from ragline.errors import NotFoundError
+from ragline.settings import ADMIN_ROLE
+from retrieval.access import Principal
+
+router = APIRouter(tags=["documents"])
+
+
+def _visible(principal: Principal, doc: Document) -> bool:
+    """Admins see every document's status; others only documents they could read."""
+    return principal.has_role(ADMIN_ROLE) or bool(principal.roles & set(doc.roles))
+
+
+def _document_out(doc: Document) -> DocumentOut:
+    return DocumentOut(
+        document_id=doc.id,
+        bucket=doc.bucket,
+        source=doc.key,
+        title=doc.title or doc.parsed_title,
+        roles=list(doc.roles),
+        doc_type=doc.detected_type or doc.doc_type,
+        format=doc.format,
+        status=doc.status,
+        version=doc.indexed_version,
+        chunks=doc.chunks if doc.indexed_version else None,
+        error=doc.error if doc.status == "failed" else None,
+        error_code=doc.error_code if doc.status == "failed" else None,
+        attempts=doc.attempts,
+        parent_id=doc.parent_id,
+        updated_at=doc.updated_at,
+        indexed_at=doc.indexed_at,
+    )
+
+
+def _get_visible(services: ServicesDep, principal: Principal, document_id: str) -> Document:
+    doc = services.runtime.registry.get(document_id)
+    if not _visible(principal, doc):
+        # Same answer as for a missing document: existence is not disclosed.
+        raise NotFoundError(f"document '{document_id}' not found")
+    return doc
+
+
+@router.get(
+    "/documents/{document_id}",
+    response_model=DocumentOut,
+    responses={404: {"model": ErrorOut}},
+    summary="A document's ingestion status",
+)
+def get_document(document_id: str, principal: PrincipalDep, services: ServicesDep) -> DocumentOut:
+    return _document_out(_get_visible(services, principal, document_id))
+
+
+@router.get(
+    "/documents", response_model=DocumentList, summary="List documents, e.g. the failed ones"
+)
+def list_documents(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    status_: Annotated[
+        Literal["queued", "processing", "indexed", "failed"] | None, Query(alias="status")
+    ] = None,
+    bucket: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentList:
+    docs = services.runtime.registry.list_documents(
+        status=status_, bucket=bucket, limit=limit, offset=offset
+    )
+    return DocumentList(documents=[_document_out(d) for d in docs if _visible(principal, d)])
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": ErrorOut}},
+    summary="Remove a document and its chunks (admin)",
+)
+async def delete_document(document_id: str, _: AdminDep, services: ServicesDep) -> None:
+    await run_in_threadpool(remove_document, services.runtime.ingestion, document_id)
+
+
+@router.post(
+    "/documents/{document_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentAccepted,
+    responses={404: {"model": ErrorOut}},
+    summary="Queue a document for ingestion again (admin)",
+)
+def retry_document(document_id: str, _: AdminDep, services: ServicesDep) -> DocumentAccepted:
+    doc = services.runtime.registry.requeue(document_id)
+    services.enqueue_ingest(doc.id)
+    return DocumentAccepted(document_id=doc.id, status=doc.status)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness: the process serves requests")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness: the registry and the index answer")
+def ready(services: ServicesDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    runtime = services.runtime
+    try:
+        runtime.registry.list_buckets()
+        checks["registry"] = "ok"
+    except Exception:  # noqa: BLE001 - a readiness probe reports, it does not raise
+        checks["registry"] = "unavailable"
+    try:
+        runtime.ingestion.index.count()
+        checks["index"] = "ok"
+    except Exception:  # noqa: BLE001
+        checks["index"] = "unavailable"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+    )

@@ -1,0 +1,215 @@
+"""The ingestion pipeline as plain functions: one document in, its chunks in the index.
+
+Celery tasks (``workers/tasks.py``), the embedded in-process worker and the CLI all
+call :func:`ingest_document`; there is no second copy of this flow.
+
+Order of writes, chosen so that a crash at any point heals on the next run and a
+reader never sees a half-updated document:
+1. new version's chunks are upserted (ids derive from document, version, index:
+   re-running is idempotent);
+2. the registry flips ``indexed_version`` (readers switch here, atomically);
+3. chunks of every other version are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from chunkers.registry import chunk_document, resolve_doc_type
+
+from ingest.parsing.base import Parser
+from ingest.registry import Document, Registry, fingerprint
+from ingest.storage import LocalBucketStore, hash_file
+from ragline.documents import ChunkDraft, ParsedDocument
+from ragline.errors import DocumentError, RaglineError
+from retrieval.encoders import DenseEncoder, SparseEncoder
+from retrieval.index.base import ChunkIndex, IndexedChunk
+
+log = logging.getLogger(__name__)
+
+_CHUNK_NAMESPACE = uuid.UUID("a4f8e0d2-31b7-4c55-8f0e-5d2c9b1e7a63")
+Outcome = Literal["indexed", "unchanged", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestionDeps:
+    registry: Registry
+    store: LocalBucketStore
+    parser: Parser
+    dense: DenseEncoder
+    sparse: SparseEncoder
+    index: ChunkIndex
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    document_id: str
+    outcome: Outcome
+    chunks: int = 0
+    error_code: str | None = None
+    error: str | None = None
+    children: tuple[str, ...] = ()  # attachments registered and waiting for ingestion
+
+
+def chunk_id_for(document_id: str, version: int, index: int) -> str:
+    return str(uuid.uuid5(_CHUNK_NAMESPACE, f"{document_id}:{version}:{index}"))
+
+
+def object_path(deps: IngestionDeps, doc: Document) -> Path:
+    if doc.parent_id:
+        return deps.store.derived_path(doc.parent_id, doc.key.rsplit("#", 1)[-1])
+    bucket = deps.registry.get_bucket(doc.bucket)
+    return deps.store.path_for(bucket.name, bucket.source, doc.key)
+
+
+def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
+    """Parse, chunk, embed and index one registered document; record the outcome.
+
+    A :class:`DocumentError` (bad file) is recorded as ``failed`` with its reason and
+    not raised: retrying cannot fix the file. Infrastructure errors propagate so the
+    task layer can retry them.
+    """
+    doc = deps.registry.mark_processing(document_id)
+    path = object_path(deps, doc)
+    try:
+        if not path.is_file():
+            raise DocumentError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
+        content_hash = hash_file(path)
+        served_from = fingerprint(content_hash, doc.roles, doc.doc_type, doc.title)
+        if served_from == doc.indexed_fingerprint and deps.index.count(document_id=doc.id) > 0:
+            deps.registry.mark_unchanged(doc.id)
+            return IngestResult(doc.id, "unchanged", chunks=doc.chunks)
+        started = time.perf_counter()
+        parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
+        parse_seconds = time.perf_counter() - started
+        doc_type = resolve_doc_type(doc.doc_type, parsed)
+        drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
+        if not drafts:
+            raise DocumentError("the document has no text to index")
+    except DocumentError as exc:
+        deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
+        log.warning("document failed", extra={"document_id": doc.id, "code": exc.code})
+        return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message)
+
+    version = doc.indexed_version + 1
+    title = doc.title or parsed.title or Path(doc.key.rsplit("#", 1)[-1]).name
+    chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type, title)
+    deps.index.upsert(chunks)
+    deps.registry.mark_indexed(
+        doc.id,
+        version=version,
+        content_hash=content_hash,
+        fingerprint=served_from,
+        chunks=len(chunks),
+        detected_type=doc_type,
+        fmt=parsed.format,
+        title=parsed.title,
+        parse_seconds=parse_seconds,
+    )
+    deps.index.delete_document(doc.id, keep_version=version)
+    children = _register_attachments(deps, doc, parsed)
+    return IngestResult(doc.id, "indexed", chunks=len(chunks), children=children)
+
+
+def remove_document(deps: IngestionDeps, document_id: str) -> Document:
+    """Delete a document, its attachments and their chunks.
+
+    The registry row goes first, so readers stop seeing the document at once.
+    """
+    doc = deps.registry.delete(document_id)
+    for child in deps.registry.children(document_id):
+        remove_document(deps, child.id)
+    deps.index.delete_document(document_id)
+    deps.store.delete_derived(document_id)
+    return doc
+
+
+def _build_chunks(
+    deps: IngestionDeps,
+    doc: Document,
+    parsed: ParsedDocument,
+    drafts: Sequence[ChunkDraft],
+    version: int,
+    content_hash: str,
+    doc_type: str,
+    title: str,
+) -> list[IndexedChunk]:
+    dense = deps.dense.embed([d.text for d in drafts])
+    # The lexical side also sees title and section: cheap, and headings are what
+    # people type. The dense side gets the text alone to stay inside the model window.
+    sparse = deps.sparse.encode_documents(
+        [" ".join(filter(None, (title, d.section, d.text))) for d in drafts]
+    )
+    chunks = []
+    for i, (draft, vec, sp) in enumerate(zip(drafts, dense, sparse, strict=True)):
+        payload: dict[str, Any] = {
+            "document_id": doc.id,
+            "document_version": version,
+            "content_hash": content_hash,
+            "bucket": doc.bucket,
+            "source": doc.key,
+            "title": title,
+            "doc_type": doc_type,
+            "format": parsed.format,
+            "roles": list(doc.roles),
+            "section": draft.section,
+            "page": draft.page,
+            "chunk_index": i,
+            "text": draft.text,
+        }
+        if draft.metadata:
+            payload["metadata"] = dict(draft.metadata)
+        chunks.append(IndexedChunk(chunk_id_for(doc.id, version, i), vec, sp, payload))
+    return chunks
+
+
+def _register_attachments(
+    deps: IngestionDeps, doc: Document, parsed: ParsedDocument
+) -> tuple[str, ...]:
+    """Attachments become documents of their own, linked to the email that carried them."""
+    queued = []
+    for attachment in parsed.attachments:
+        stored = deps.store.write_derived(doc.id, attachment.filename, attachment.content)
+        registration = deps.registry.register(
+            bucket=doc.bucket,
+            key=f"{doc.key}#{stored.key}",
+            content_hash=stored.content_hash,
+            size_bytes=stored.size_bytes,
+            roles=doc.roles,
+            doc_type=None,
+            title=attachment.filename,
+            parent_id=doc.id,
+        )
+        if registration.needs_ingest:
+            queued.append(registration.document.id)
+    return tuple(queued)
+
+
+def ingest_with_children(
+    deps: IngestionDeps, document_id: str, enqueue: Callable[[str], None] | None = None
+) -> IngestResult:
+    """Ingest a document; its attachments go to ``enqueue`` or, without one, inline."""
+    result = ingest_document(deps, document_id)
+    for child in result.children:
+        if enqueue is not None:
+            enqueue(child)
+        else:
+            ingest_with_children(deps, child)
+    return result
+
+
+def record_unexpected_failure(deps: IngestionDeps, document_id: str, exc: BaseException) -> None:
+    """Make a crash visible in the registry without leaking internals to API clients."""
+    code = exc.code if isinstance(exc, RaglineError) else "internal_error"
+    message = (
+        exc.message
+        if isinstance(exc, RaglineError)
+        else f"unexpected {type(exc).__name__} while ingesting; see the server log"
+    )
+    deps.registry.mark_failed(document_id, code=code, message=message)

@@ -1,0 +1,291 @@
+"""The ``ragline`` command: serve the API, ingest a folder, ask a question."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ragline.errors import ConfigurationError, DependencyUnavailableError, RaglineError
+from ragline.settings import Settings, ensure_local_key, get_settings
+
+app = typer.Typer(
+    help="ragline: cited, grounded answers from your documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+DEMO_QUESTION = "How many vacation days do full-time employees get?"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except (ValueError, ConfigurationError) as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+
+
+@app.callback()
+def _main(
+    log_level: Annotated[str, typer.Option(envvar="RAGLINE_LOG_LEVEL")] = "WARNING",
+) -> None:
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Upload the sample documents and answer a first question.")
+    ] = False,
+) -> None:
+    """Serve the API (embedded mode: everything in this process, state in RAGLINE_DATA_DIR)."""
+    import uvicorn
+
+    from ragline.service import create_app
+
+    settings = _settings()
+    new_key = ensure_local_key(settings)
+    if new_key:
+        console.print(
+            f"Created a local admin key (roles admin, public), kept in "
+            f"{settings.data_dir / 'api_keys.json'}:\n  [bold]{new_key}[/]"
+        )
+    base_url = f"http://{host}:{port}"
+    if demo:
+        key = _admin_key(settings)
+        threading.Thread(
+            target=_run_demo, args=(base_url, key), name="ragline-demo", daemon=True
+        ).start()
+    console.print(f"ragline serving on {base_url} (API docs: {base_url}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _admin_key(settings: Settings) -> str:
+    for key, roles in settings.key_roles().items():
+        if "admin" in roles:
+            return key
+    raise _fail("--demo needs a key with the 'admin' role in RAGLINE_API_KEYS")
+
+
+def _run_demo(base_url: str, key: str) -> None:
+    """Upload the samples through the public API, wait for them, ask the first question."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
+        for _ in range(600):
+            try:
+                if http.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        http.post("/buckets", json={"name": "samples", "roles": ["public"]})
+        ids = []
+        for path in sorted(SAMPLES_DIR.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                with path.open("rb") as fh:
+                    resp = http.post("/buckets/samples/documents", files={"file": (path.name, fh)})
+                ids.append(resp.json()["document_id"])
+        deadline = time.monotonic() + 600
+        pending = set(ids)
+        while pending and time.monotonic() < deadline:
+            for doc_id in list(pending):
+                if http.get(f"/documents/{doc_id}").json()["status"] in ("indexed", "failed"):
+                    pending.discard(doc_id)
+            time.sleep(0.5)
+        answer = http.post("/ask", json={"question": DEMO_QUESTION}).json()
+    console.print(f"\n[bold]Sample documents ingested ({len(ids)}).[/] First question:")
+    console.print(f"  Q: {DEMO_QUESTION}\n  A: {answer.get('answer')}")
+    for n, c in enumerate(answer.get("citations", []), start=1):
+        console.print(f"     [{n}] {c['title']} ({c['source']}, section {c['section']})")
+    console.print(
+        "\nAsk your own:\n"
+        f"  curl -s {base_url}/ask -H 'Authorization: Bearer {key}' "
+        "-H 'Content-Type: application/json' "
+        f'-d \'{{"question": "{DEMO_QUESTION}"}}\'\n'
+    )
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A file or a folder to ingest.")],
+    bucket: Annotated[str, typer.Option(help="Bucket to ingest into (created if missing).")],
+    roles: Annotated[
+        str | None, typer.Option(help="Comma-separated roles that may read these documents.")
+    ] = None,
+    doc_type: Annotated[
+        str | None, typer.Option(help="Chunking strategy; detected per document if omitted.")
+    ] = None,
+    fail_on_error: Annotated[
+        bool, typer.Option(help="Exit with status 1 when any document failed.")
+    ] = False,
+) -> None:
+    """Ingest a folder in this process, with a progress bar and a per-format summary.
+
+    In embedded mode the index has one writer: stop `ragline serve` first (this command
+    says so if the server holds the index).
+    """
+    from ingest.folder import ingest_paths, list_files
+    from ragline.runtime import open_runtime
+
+    settings = _settings()
+    if not path.exists():
+        raise _fail(f"no such file or folder: {path}")
+    role_list = sorted({r.strip() for r in (roles or "").split(",") if r.strip()})
+    files = list_files(path)
+    if not files:
+        raise _fail(f"no files under {path}")
+    try:
+        runtime = open_runtime(settings)
+    except DependencyUnavailableError as exc:
+        raise _fail(
+            f"{exc.message}\nIf `ragline serve` is running on this data directory, it owns the "
+            "index: stop it first, or upload through its API (POST /buckets/{name}/documents)."
+        ) from None
+    rows: list[Any] = []
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("[bold]ingesting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("", total=len(files))
+
+            def on_file(report: Any) -> None:
+                rows.append(report)
+                progress.update(task, advance=1, description=report.name)
+
+            ingest_paths(
+                runtime.ingestion,
+                path,
+                files,
+                bucket=bucket,
+                roles=role_list,
+                doc_type=doc_type,
+                on_file=on_file,
+            )
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+    _print_summary(rows, time.perf_counter() - started)
+    if fail_on_error and any(r.outcome == "failed" for r in rows):
+        raise typer.Exit(1)
+
+
+def _print_summary(rows: list[Any], elapsed: float) -> None:
+    by_format: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_format[r.format].append(r)
+    table = Table(title="Ingestion summary")
+    for col in ("format", "files", "indexed", "unchanged", "failed", "chunks", "seconds"):
+        table.add_column(col, justify="left" if col == "format" else "right")
+    for fmt in sorted(by_format):
+        group = by_format[fmt]
+        table.add_row(
+            fmt,
+            str(len(group)),
+            str(sum(r.outcome == "indexed" for r in group)),
+            str(sum(r.outcome == "unchanged" for r in group)),
+            str(sum(r.outcome == "failed" for r in group)),
+            str(sum(r.chunks for r in group)),
+            f"{sum(r.seconds for r in group):.1f}",
+        )
+    table.add_row(
+        "[bold]total",
+        str(len(rows)),
+        str(sum(r.outcome == "indexed" for r in rows)),
+        str(sum(r.outcome == "unchanged" for r in rows)),
+        str(sum(r.outcome == "failed" for r in rows)),
+        str(sum(r.chunks for r in rows)),
+        f"{elapsed:.1f}",
+    )
+    console.print(table)
+    failed = [r for r in rows if r.outcome == "failed"]
+    if failed:
+        console.print("[bold]Failed documents:[/]")
+        for r in failed:
+            console.print(f"  {r.name}: [red]{r.error_code}[/] {r.error}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    key: Annotated[str, typer.Option(envvar="RAGLINE_API_KEY", help="API key.")],
+    server: Annotated[
+        str, typer.Option(envvar="RAGLINE_SERVER_URL", help="The ragline server.")
+    ] = "http://127.0.0.1:8000",
+    top_k: Annotated[int | None, typer.Option(help="Chunks to retrieve.")] = None,
+    doc_type: Annotated[list[str] | None, typer.Option(help="Only these document types.")] = None,
+    bucket: Annotated[list[str] | None, typer.Option(help="Only these buckets.")] = None,
+) -> None:
+    """Ask a running server, as POST /ask does."""
+    import httpx
+
+    body: dict[str, Any] = {"question": question}
+    if top_k:
+        body["top_k"] = top_k
+    if doc_type or bucket:
+        body["filters"] = {"doc_type": doc_type, "bucket": bucket}
+    try:
+        resp = httpx.post(
+            f"{server.rstrip('/')}/ask",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=120,
+        )
+    except httpx.TransportError:
+        raise _fail(f"cannot reach {server}: is `ragline serve` running?") from None
+    data = resp.json()
+    if resp.status_code != 200:
+        raise _fail(data.get("error", {}).get("message", f"HTTP {resp.status_code}"))
+    console.print(data["answer"])
+    for n, c in enumerate(data["citations"], start=1):
+        where = ", ".join(
+            x for x in (c["source"], c["section"], f"p. {c['page']}" if c["page"] else None) if x
+        )
+        console.print(f"  [{n}] {c['title']} ({where})")
+    grounding = data["grounding"]
+    console.print(
+        f"grounding {grounding['score']:.2f}"
+        + (f", unsupported: {grounding['unsupported']}" if grounding["unsupported"] else "")
+        + f" · {data['latency_ms']:.0f} ms"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

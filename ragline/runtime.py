@@ -1,0 +1,107 @@
+"""Builds the domain components from settings, once, for whichever process needs them.
+
+The API process, a Celery worker and the CLI each call :func:`open_runtime`; the
+settings decide the adapters (in-process Qdrant or a server, SQLite or PostgreSQL),
+and nothing downstream knows which were picked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ingest.parsing.isolated import IsolatedParser
+
+from answer.service import AnswerService
+from ingest.pipeline import IngestionDeps
+from ingest.registry import Registry
+from ingest.storage import LocalBucketStore
+from ragline.settings import Settings
+from retrieval.dense import SentenceTransformerEmbedder
+from retrieval.encoders import DenseEncoder
+from retrieval.hybrid import HybridRetriever, RetrievalConfig
+from retrieval.index.base import ChunkIndex
+from retrieval.sparse import BM25SparseEncoder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    registry: Registry
+    ingestion: IngestionDeps
+    retriever: HybridRetriever
+    answers: AnswerService
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.ingestion.parser.close()
+        self.ingestion.index.close()
+        self.registry.close()
+
+
+def open_index(settings: Settings, dim: int) -> ChunkIndex:
+    q = settings.qdrant
+    if q.url:
+        from retrieval.index.client import QdrantClientIndex
+
+        api_key = q.api_key.get_secret_value() if q.api_key else None
+        index: ChunkIndex = QdrantClientIndex.from_url(q.url, api_key, q.collection, dim)
+    elif q.local_path:
+        from retrieval.index.client import QdrantClientIndex
+
+        index = QdrantClientIndex.from_local_path(q.local_path, q.collection, dim)
+    else:
+        from retrieval.index.edge import EdgeIndex
+
+        settings.index_path.parent.mkdir(parents=True, exist_ok=True)
+        index = EdgeIndex(settings.index_path, dim)
+    index.ensure_ready()
+    return index
+
+
+def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Runtime:
+    """Open every component; ``dense`` lets tests share one loaded model across runtimes."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = Registry(settings.registry_url)
+    try:
+        dense = dense or SentenceTransformerEmbedder(
+            settings.models.embedding_model_path,
+            batch_size=settings.models.embedding_batch_size,
+            max_tokens=settings.models.chunk_max_tokens,
+        )
+        index = open_index(settings, dense.dim)
+    except BaseException:
+        registry.close()
+        raise
+    limits = settings.limits
+    parser = IsolatedParser(
+        timeout_s=limits.parse_timeout_s,
+        memory_mb=limits.parse_memory_mb,
+        max_bytes=int(limits.max_upload_mb * 1_000_000),
+    )
+    sparse = BM25SparseEncoder()
+    store = LocalBucketStore(settings.buckets_dir, settings.data_dir / "derived")
+    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index)
+    retriever = HybridRetriever(
+        index,
+        dense,
+        sparse,
+        registry.served_versions,
+        RetrievalConfig(
+            prefetch_limit=settings.retrieval.prefetch_limit, rrf_k=settings.retrieval.rrf_k
+        ),
+    )
+    answers = AnswerService(
+        retriever,
+        dense,
+        registry,
+        settings.answer,
+        default_top_k=settings.retrieval.top_k,
+        max_question_chars=limits.max_question_chars,
+    )
+    return Runtime(settings, registry, ingestion, retriever, answers)

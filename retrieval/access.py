@@ -1,0 +1,47 @@
+"""Access control: the one place where a caller becomes an index filter.
+
+Roles come only from the authenticated key. A request may narrow the search (by
+document type, bucket) but never widen it; a principal with no roles sees nothing.
+Nothing else in the code base builds role filters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from retrieval.index.base import SearchFilter
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller. ``key_id`` is a fingerprint, safe to log; never the key."""
+
+    key_id: str
+    roles: frozenset[str]
+
+    @classmethod
+    def from_key(cls, key: str, roles: Iterable[str]) -> Principal:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        return cls(key_id=f"key-{digest}", roles=frozenset(roles))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedFilters:
+    """What a request asks to narrow to; ``None`` means no narrowing on that field."""
+
+    doc_types: frozenset[str] | None = None
+    buckets: frozenset[str] | None = None
+
+
+def search_filter(principal: Principal, requested: RequestedFilters | None = None) -> SearchFilter:
+    requested = requested or RequestedFilters()
+    return SearchFilter(
+        roles=frozenset(principal.roles),
+        doc_types=requested.doc_types,
+        buckets=requested.buckets,
+    )

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs everything, then runs the whole test suite with the linters and type checks.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m unit -x`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export HF_HUB_OFFLINE=1 DO_NOT_TRACK=1 SCARF_NO_ANALYTICS=1 TOKENIZERS_PARALLELISM=false
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "==> mypy"
+.venv/bin/mypy
+echo "==> import every module"
+.venv/bin/python scripts/check_imports.py
+echo "==> pytest"
+.venv/bin/python -m pytest "$@"

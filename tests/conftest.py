@@ -1,0 +1,47 @@
+"""Fixtures shared by every tier: settings under tmp_path, and one loaded model per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("SCARF_NO_ANALYTICS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from ragline.settings import Settings
+
+ADMIN_KEY = "test-admin-key"
+HR_KEY = "test-hr-key"
+ENG_KEY = "test-eng-key"
+NOBODY_KEY = "test-no-roles-key"
+KEYS = {
+    ADMIN_KEY: ["admin", "public"],
+    HR_KEY: ["hr", "public"],
+    ENG_KEY: ["eng", "public"],
+    NOBODY_KEY: [],
+}
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    import json
+
+    values: dict[str, object] = {"data_dir": data_dir, "api_keys": json.dumps(KEYS)}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    from retrieval.dense import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    yield make_settings(tmp_path / "data")

@@ -1,0 +1,135 @@
+"""The ingestion pipeline and hybrid retrieval on the real embedded stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.folder import ingest_paths, list_files
+from ingest.pipeline import IngestResult, ingest_document, remove_document
+from ragline.runtime import Runtime, open_runtime
+from retrieval.access import Principal, search_filter
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.service
+
+SECRET = "The obsidian merger with Vantablack Corp closes on 14 March; codename Heron."
+PUBLIC = "The cafeteria opens at 08:00 and serves breakfast until 10:30 on weekdays."
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Runtime]:
+    rt = open_runtime(make_settings(tmp_path_factory.mktemp("pipe") / "data"), dense=embedder)
+    yield rt
+    rt.close()
+
+
+def _ingest(runtime: Runtime, folder: Path, bucket: str, roles: list[str]) -> list[Any]:
+    return ingest_paths(
+        runtime.ingestion,
+        folder,
+        list_files(folder),
+        bucket=bucket,
+        roles=roles,
+        doc_type=None,
+        on_file=lambda _: None,
+    )
+
+
+@pytest.fixture(scope="module")
+def docs(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    board = tmp_path_factory.mktemp("board")
+    (board / "merger.txt").write_text(SECRET)
+    everyone = tmp_path_factory.mktemp("everyone")
+    (everyone / "cafeteria.txt").write_text(PUBLIC)
+    reports = _ingest(runtime, board, "board", ["board"]) + _ingest(
+        runtime, everyone, "everyone", ["staff"]
+    )
+    assert [r.outcome for r in reports] == ["indexed", "indexed"]
+    return {
+        "secret": runtime.registry.list_documents(bucket="board")[0].id,
+        "public": runtime.registry.list_documents(bucket="everyone")[0].id,
+    }
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_no_side_of_hybrid_search_leaks_other_roles(
+    runtime: Runtime, docs: dict[str, str], mode: str
+) -> None:
+    # The question is the secret itself: the best match on both sides. With fewer
+    # allowed chunks than top_k, a filter applied as a score mask would let it in.
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve(SECRET, staff, top_k=10, mode=mode)  # type: ignore[arg-type]
+    assert docs["secret"] not in {h.document_id for h in hits}
+    board = search_filter(Principal.from_key("k", ["board"]))
+    hits = runtime.retriever.retrieve(SECRET, board, top_k=10, mode=mode)  # type: ignore[arg-type]
+    assert [h.document_id for h in hits] == [docs["secret"]]
+
+
+def test_chunks_carry_the_full_payload(runtime: Runtime, docs: dict[str, str]) -> None:
+    board = search_filter(Principal.from_key("k", ["board"]))
+    hit = runtime.retriever.retrieve("obsidian merger", board, top_k=1)[0]
+    assert hit.document_id == docs["secret"]
+    assert hit.document_version == 1
+    assert hit.bucket == "board" and hit.source == "merger.txt" and hit.title == "merger.txt"
+    assert hit.doc_type == "generic"
+    assert SECRET in hit.text
+
+
+def test_reingest_unchanged_does_nothing_and_change_replaces(
+    runtime: Runtime, docs: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    note = folder / "note.txt"
+    note.write_text("The quarterly offsite is in Lisbon in the second week of May.")
+    assert [r.outcome for r in _ingest(runtime, folder, "notes", ["staff"])] == ["indexed"]
+    doc = runtime.registry.list_documents(bucket="notes")[0]
+    index = runtime.ingestion.index
+    first_count = index.count(document_id=doc.id)
+    assert first_count >= 1
+
+    assert [r.outcome for r in _ingest(runtime, folder, "notes", ["staff"])] == ["unchanged"]
+    # Even a redelivered task finds nothing to do.
+    assert ingest_document(runtime.ingestion, doc.id) == IngestResult(
+        doc.id, "unchanged", chunks=first_count
+    )
+    assert runtime.registry.get(doc.id).indexed_version == 1
+    assert index.count(document_id=doc.id) == first_count
+
+    note.write_text("The quarterly offsite moved to Porto, in the third week of June.")
+    assert [r.outcome for r in _ingest(runtime, folder, "notes", ["staff"])] == ["indexed"]
+    assert runtime.registry.get(doc.id).indexed_version == 2
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve("quarterly offsite", staff, top_k=5)
+    texts = [h.text for h in hits if h.document_id == doc.id]
+    assert texts and all("Porto" in t for t in texts)
+    assert {h.document_version for h in hits if h.document_id == doc.id} == {2}
+
+
+def test_remove_document_deletes_chunks(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    (folder / "gone.txt").write_text("The heliotrope project is cancelled as of today.")
+    _ingest(runtime, folder, "tmpbucket", ["staff"])
+    doc = runtime.registry.list_documents(bucket="tmpbucket")[0]
+    remove_document(runtime.ingestion, doc.id)
+    assert runtime.ingestion.index.count(document_id=doc.id) == 0
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve("heliotrope project", staff, top_k=5)
+    assert doc.id not in {h.document_id for h in hits}
+
+
+def test_a_bad_file_is_recorded_not_raised(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "fine.txt").write_text("Badges are renewed every two years at reception.")
+    reports = _ingest(runtime, folder, "mixed", ["staff"])
+    by_name = {r.name: r for r in reports}
+    assert by_name["empty.txt"].outcome == "failed"
+    assert by_name["empty.txt"].error_code == "empty_document"
+    assert by_name["fine.txt"].outcome == "indexed"

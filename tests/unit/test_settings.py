@@ -1,0 +1,56 @@
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from ragline.errors import ConfigurationError
+from ragline.settings import Settings, ensure_local_key
+
+pytestmark = pytest.mark.unit
+
+
+def test_keys_never_appear_when_settings_are_printed(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, api_keys=json.dumps({"sk-very-secret": ["admin"]}))
+    assert "sk-very-secret" not in repr(s)
+    assert "sk-very-secret" not in s.model_dump_json()
+    assert s.key_roles() == {"sk-very-secret": frozenset({"admin"})}
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1, 2]", '{"k": "admin"}', '{"": ["a"]}'])
+def test_malformed_key_maps_are_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises((ValidationError, ConfigurationError)) as info:
+        Settings(data_dir=tmp_path, api_keys=raw)
+    assert "JSON object" in str(info.value)
+
+
+def test_distributed_mode_refuses_to_start_without_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="RAGLINE_API_KEYS"):
+        Settings(data_dir=tmp_path, mode="distributed")
+
+
+def test_environment_is_read_with_prefix_and_nesting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RAGLINE_LIMITS__MAX_UPLOAD_MB", "7")
+    s = Settings()
+    assert s.data_dir == tmp_path
+    assert s.limits.max_upload_mb == 7
+
+
+def test_embedded_mode_creates_one_private_local_key(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path)
+    key = ensure_local_key(s)
+    assert key is not None and key.startswith("rl-")
+    key_file = tmp_path / "api_keys.json"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert s.key_roles() == {key: frozenset({"admin", "public"})}
+    assert ensure_local_key(s) is None  # not replaced on the next start
+
+
+def test_configured_keys_suppress_the_local_key(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, api_keys=json.dumps({"k": ["a"]}))
+    assert ensure_local_key(s) is None
+    assert not (tmp_path / "api_keys.json").exists()

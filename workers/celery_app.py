@@ -1,0 +1,55 @@
+"""The Celery application, built from settings (never at import time).
+
+Embedded mode: the broker is a SQLite file under the data directory (kombu's
+SQLAlchemy transport), so a document accepted with 202 survives a restart, and
+the worker runs in a thread of the serving process (``workers.embedded``).
+Distributed mode: the broker URL from settings (Redis or RabbitMQ).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from celery import Celery
+
+from ragline.settings import Settings
+
+if TYPE_CHECKING:
+    from ragline.runtime import Runtime
+
+INGEST_QUEUE = "ingest"
+
+
+class RaglineCelery(Celery):  # type: ignore[misc]
+    """A Celery app that carries the process's runtime for its tasks to use."""
+
+    runtime: Runtime | None = None
+
+
+def broker_url(settings: Settings) -> str:
+    if settings.broker.url:
+        return settings.broker.url
+    return f"sqla+sqlite:///{(settings.data_dir / 'queue.db').resolve()}"
+
+
+def create_celery(settings: Settings) -> RaglineCelery:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = RaglineCelery("ragline", broker=broker_url(settings), set_as_current=False)
+    app.conf.update(
+        include=["workers.tasks"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=INGEST_QUEUE,
+        task_routes={"ragline.*": {"queue": INGEST_QUEUE}},
+        worker_redirect_stdouts=False,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    # Tasks are defined with shared_task; importing the module binds them to this app.
+    import workers.tasks  # noqa: F401
+
+    return app
