@@ -44,13 +44,15 @@ class SentenceTransformerEmbedder:
         self._model: Any = SentenceTransformer(str(path), device="cpu")
         self._batch_size = batch_size
         self._lock = threading.Lock()
-        dim = (
-            self._model.get_embedding_dimension()
-            if hasattr(self._model, "get_embedding_dimension")
-            else self._model.get_sentence_embedding_dimension()
+        model: Any = self._model
+        dim = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
         )
-        self.dim: int = int(dim)
-        window = int(self._model.max_seq_length) - 2  # [CLS] and [SEP]
+        seq_len = model.max_seq_length
+        if not isinstance(dim(), int) or not isinstance(seq_len, int):
+            raise ConfigurationError(f"{path} does not declare its dimension and window")
+        self.dim: int = dim()
+        window = seq_len - 2  # [CLS] and [SEP]
         self._tokens = ModelTokenCounter(self._model.tokenizer, min(max_tokens, window))
 
     @property

@@ -1,0 +1,124 @@
+"""What a search asks each engine for, and how the answers become one ranking.
+
+Both adapters run the same plan: the engine scores the dense side and the sparse side,
+each under the caller's filter, in one batched call; this module ranks each side and
+fuses the two with reciprocal rank fusion. Fusion happens here rather than in the
+engine (Qdrant's ``Fusion.Rrf`` / ``RrfQuery``) because the engines order equal scores
+their own way, not by id, before fusing: two chunks with the same BM25 score (a repeated
+boilerplate paragraph, a document's old and new version) get different ranks, hence
+different fused scores, in qdrant-edge and in qdrant-client's local mode, and the
+fused order differs between adapters (the contract suite fails without this module's
+tie-break) and can change when an engine rewrites its segments.
+Ranking each side by ``(-score, id)`` first, and the fusion by ``(-rrf, id)``, makes
+the order a function of the scores alone.
+
+The RRF formula is Qdrant's, so scores match what its server-side fusion would give:
+a point at 0-based position ``p`` of a side earns ``1 / (k + p)``; the sums are fused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from retrieval.index.base import SearchFilter, SearchMode, SparseVector
+from retrieval.index.filters import can_match
+from retrieval.index.validation import check_dense, check_sparse
+
+Side = Literal["dense", "sparse"]
+_MODES: frozenset[str] = frozenset({"hybrid", "dense", "sparse"})
+
+
+@dataclass(frozen=True, slots=True)
+class SideQuery:
+    """One engine query: nearest neighbours of ``vector`` in the named vector ``side``."""
+
+    side: Side
+    vector: Sequence[float] | SparseVector
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """The side queries to run (each under the same filter) and how to combine them."""
+
+    sides: tuple[SideQuery, ...]
+    fuse: bool
+    limit: int
+    rrf_k: int
+
+    def combine(self, results: Sequence[Iterable[tuple[str, float]]]) -> list[tuple[str, float]]:
+        """``(id, score)`` per side, in ``sides`` order -> the final ``limit`` pairs."""
+        rankings = [rank_by_score(side) for side in results]
+        if self.fuse:
+            return reciprocal_rank_fusion(rankings, k=self.rrf_k)[: self.limit]
+        return rankings[0][: self.limit] if rankings else []
+
+
+def plan_search(
+    *,
+    dense: Sequence[float] | None,
+    sparse: SparseVector | None,
+    flt: SearchFilter,
+    limit: int,
+    mode: SearchMode,
+    prefetch_limit: int,
+    rrf_k: int,
+    dim: int,
+) -> SearchPlan | None:
+    """Validate a search and plan it; ``None`` means the answer is ``[]`` without a query.
+
+    Nothing is queried when the filter can match nothing (no roles, or a narrowing set
+    given empty) or when the only side asked for has no terms. In hybrid mode a missing
+    or empty side is left out and the other is still ranked by RRF. Each side fetches
+    ``max(prefetch_limit, limit)`` candidates, in every mode: a large ``limit`` is not
+    capped by the prefetch, and chunks tied at the ``limit`` cut are all fetched, so the
+    id tie-break, not the engine, picks which make the cut. (Ties that straddle the
+    prefetch cut are still the engine's pick; they only touch the tail of a fusion.)
+
+    Raises ``ValueError`` for an unknown mode, non-positive limits or ``rrf_k``, a
+    malformed vector (see ``validation``), or a mode whose vector is missing.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"unknown search mode {mode!r}")
+    if limit < 1 or prefetch_limit < 1 or rrf_k < 1:
+        raise ValueError("limit, prefetch_limit and rrf_k must be >= 1")
+    if dense is not None:
+        check_dense(dense, dim)
+    if sparse is not None:
+        check_sparse(sparse)
+    if mode == "dense" and dense is None:
+        raise ValueError("dense mode needs a dense vector")
+    if mode == "sparse" and sparse is None:
+        raise ValueError("sparse mode needs a sparse vector")
+    if mode == "hybrid" and dense is None and sparse is None:
+        raise ValueError("hybrid mode needs a dense or a sparse vector")
+    if not can_match(flt):
+        return None
+
+    per_side = max(prefetch_limit, limit)
+    sides: list[SideQuery] = []
+    if mode in ("hybrid", "dense") and dense is not None:
+        sides.append(SideQuery("dense", dense, per_side))
+    if mode in ("hybrid", "sparse") and sparse is not None and sparse.indices:
+        sides.append(SideQuery("sparse", sparse, per_side))
+    if not sides:
+        return None
+    return SearchPlan(sides=tuple(sides), fuse=mode == "hybrid", limit=limit, rrf_k=rrf_k)
+
+
+def rank_by_score(scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Best score first; equal scores in id order."""
+    return sorted(scored, key=lambda pair: (-pair[1], pair[0]))
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[tuple[str, float]]], *, k: int
+) -> list[tuple[str, float]]:
+    """Fuse ranked lists: ``sum(1 / (k + position))`` per id, best first, ties by id."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for position, (point_id, _) in enumerate(ranking):
+            fused[point_id] = fused.get(point_id, 0.0) + 1.0 / (k + position)
+    return rank_by_score(fused.items())
