@@ -207,15 +207,18 @@ def test_unknown_doc_type_and_bucket_are_clear_errors(
     assert resp.status_code == 404
 
 
-def test_question_in_a_wrong_encoding_is_a_clear_422(client: TestClient) -> None:
+def test_question_in_a_wrong_encoding_is_a_clear_400(client: TestClient) -> None:
     body = '{"question": "caf\xe9"}'.encode("latin-1")
     resp = client.post(
         "/ask",
         content=body,
         headers={**auth(ENG_KEY), "Content-Type": "application/json"},
     )
-    assert resp.status_code == 422
-    assert resp.json()["error"]["code"] == "invalid_input"
+    assert resp.status_code == 400
+    assert resp.json()["error"] == {
+        "code": "invalid_input",
+        "message": "the request body is not valid JSON in UTF-8",
+    }
 
 
 def test_empty_and_overlong_questions_are_refused(client: TestClient) -> None:

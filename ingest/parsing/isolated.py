@@ -1,0 +1,319 @@
+"""The parser the service uses: :class:`UnstructuredParser` in a child process, bounded.
+
+Parsing untrusted files with a large native stack (pdfminer, LibreOffice,
+tesseract, lxml) can hang, balloon or crash. Running it in a separate process
+lets the service enforce a time and a memory limit per document and survive a
+crash: the child is killed (with its helpers) and the next document gets a
+fresh one.
+
+The child is started with ``spawn``, never ``fork``: the service process has
+torch and thread pools loaded, which do not survive a fork. Spawning and
+loading unstructured takes seconds, so the child is started on first use (or
+by :meth:`IsolatedParser.start`) and reused; its start-up is not counted in a
+document's time limit.
+
+Memory is bounded by polling the resident size of the child and its helper
+processes rather than with ``RLIMIT_AS``: the PDF stack alone maps about
+2 GB of address space (torch, onnxruntime, thread arenas) while using much
+less, so an address-space limit either breaks normal parsing or bounds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from ragline import errors
+from ragline.documents import ParsedDocument
+from ragline.errors import (
+    CorruptDocumentError,
+    DependencyUnavailableError,
+    DocumentError,
+    ParseLimitError,
+)
+
+from .child import ChildParser, serve
+from .limits import check_file_size
+from .unstructured_parser import UnstructuredParser
+
+#: How often the parent checks the child's memory while it parses.
+_POLL_S: Final[float] = 0.05
+_STOP_GRACE_S: Final[float] = 5.0
+_ERRORS: Final[dict[str, type[DocumentError]]] = {
+    cls.__name__: cls
+    for cls in (
+        errors.DocumentError,
+        errors.UnsupportedFormatError,
+        errors.EncryptedDocumentError,
+        errors.EmptyDocumentError,
+        errors.CorruptDocumentError,
+        errors.ParseLimitError,
+    )
+}
+
+
+@dataclass(slots=True)
+class _Child:
+    process: BaseProcess
+    conn: Connection
+
+    @property
+    def pid(self) -> int:
+        pid = self.process.pid
+        assert pid is not None  # set once started
+        return pid
+
+
+class IsolatedParser:
+    """Implements :class:`~ingest.parsing.base.Parser` by delegating to a child process.
+
+    Args:
+        timeout_s: most seconds one document may take; past it the child is
+            killed and the document fails with ``ParseLimitError``.
+        memory_mb: most resident memory (child plus helpers) while parsing; the
+            PDF stack needs about 800 MB at rest, so give it 2048 or more.
+        max_bytes: larger files are refused before they reach the child.
+        ocr: read PDF pages without a usable text layer with tesseract.
+        parser_factory: builds the parser inside the child; must be picklable
+            (a module-level function or a ``functools.partial``). Defaults to an
+            :class:`UnstructuredParser`; tests pass misbehaving parsers.
+        start_timeout_s: most seconds the child may take to start and warm up.
+
+    ``parse`` may be called from several threads; calls are served one at a time.
+    As with any ``spawn`` child, a script that creates one at import time must
+    guard its entry point with ``if __name__ == "__main__":``, since the child
+    re-imports the main module.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        memory_mb: int,
+        max_bytes: int,
+        ocr: bool = True,
+        parser_factory: Callable[[], ChildParser] | None = None,
+        start_timeout_s: float = 300.0,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if memory_mb <= 0:
+            raise ValueError("memory_mb must be positive")
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.max_bytes = max_bytes
+        self._factory: Callable[[], ChildParser] = parser_factory or functools.partial(
+            UnstructuredParser, max_bytes, ocr
+        )
+        self._start_timeout_s = start_timeout_s
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._closed = False
+        self._finalizer: weakref.finalize[[BaseProcess, Connection], IsolatedParser] | None = None
+
+    def __enter__(self) -> IsolatedParser:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def child_pid(self) -> int | None:
+        """The running child's process id, if one is running (for monitoring and tests)."""
+        child = self._child
+        return child.pid if child is not None and child.process.is_alive() else None
+
+    def start(self) -> None:
+        """Start and warm up the child now rather than on the first document.
+
+        Raises:
+            DependencyUnavailableError: the child could not start.
+        """
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("IsolatedParser is closed")
+            self._ensure_child()
+
+    def parse(
+        self, path: Path, *, filename: str | None = None, content_type: str | None = None
+    ) -> ParsedDocument:
+        """Parse ``path`` in the child.
+
+        Raises:
+            ParseLimitError: over ``max_bytes``, over ``timeout_s``, over ``memory_mb``.
+            DocumentError: whatever the child's parser raised, same class and message;
+                ``CorruptDocumentError`` when the child died on the document.
+            DependencyUnavailableError: the child could not be started.
+            RuntimeError: the parser was closed.
+        """
+        path = Path(path)
+        check_file_size(path, self.max_bytes)
+        request = ("parse", str(path.resolve()), filename or path.name, content_type)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("IsolatedParser is closed")
+            child = self._ensure_child()
+            return self._exchange(child, request)
+
+    def close(self) -> None:
+        """Stop the child (politely, then by force); safe to call more than once."""
+        with self._lock:
+            self._closed = True
+            self._discard_child(polite=True)
+
+    def _ensure_child(self) -> _Child:
+        if self._child is not None and self._child.process.is_alive():
+            return self._child
+        self._discard_child(polite=False)
+        context = multiprocessing.get_context("spawn")
+        parent_conn, child_conn = context.Pipe(duplex=True)
+        process = context.Process(
+            target=serve, args=(child_conn, self._factory), name="ragline-parser", daemon=True
+        )
+        process.start()
+        child_conn.close()
+        child = _Child(process, parent_conn)
+        self._child = child
+        self._finalizer = weakref.finalize(self, _kill, process, parent_conn)
+        self._await_ready(child)
+        return child
+
+    def _await_ready(self, child: _Child) -> None:
+        deadline = time.monotonic() + self._start_timeout_s
+        reason: str | None = None
+        while reason is None:
+            if child.conn.poll(_POLL_S):
+                try:
+                    message = child.conn.recv()
+                except (EOFError, OSError):
+                    reason = _exit_description(child.process)
+                    break
+                if message[0] == "ready":
+                    return
+                reason = str(message[1])
+            elif not child.process.is_alive():
+                reason = _exit_description(child.process)
+            elif time.monotonic() > deadline:
+                reason = f"it did not start within {self._start_timeout_s:g} s"
+            elif _resident_mb(child.pid) > self.memory_mb:
+                reason = f"loading it takes more than the {self.memory_mb} MB memory limit"
+        self._discard_child(polite=False)
+        raise DependencyUnavailableError(f"the document parser could not start: {reason}")
+
+    def _exchange(self, child: _Child, request: tuple[str, str, str, str | None]) -> ParsedDocument:
+        try:
+            child.conn.send(request)
+        except (OSError, ValueError) as exc:
+            self._discard_child(polite=False)
+            raise CorruptDocumentError(
+                "the parser process stopped before reading this document"
+            ) from exc
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            if child.conn.poll(_POLL_S):
+                try:
+                    reply = child.conn.recv()
+                except (EOFError, OSError):
+                    reply = None
+                if reply is None:
+                    break
+                return _unpack(reply)
+            if not child.process.is_alive():
+                break
+            if time.monotonic() > deadline:
+                self._discard_child(polite=False)
+                raise ParseLimitError(f"parsing exceeded {self.timeout_s:g} s")
+            if _resident_mb(child.pid) > self.memory_mb:
+                self._discard_child(polite=False)
+                raise ParseLimitError(f"parsing used more than {self.memory_mb} MB of memory")
+        description = _exit_description(child.process)
+        self._discard_child(polite=False)
+        raise CorruptDocumentError(f"the parser process died on this document ({description})")
+
+    def _discard_child(self, *, polite: bool) -> None:
+        child, self._child = self._child, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        if child is None:
+            return
+        if polite and child.process.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                child.conn.send(("stop",))
+            child.process.join(_STOP_GRACE_S)
+        _kill(child.process, child.conn)
+
+
+def _unpack(reply: tuple[object, ...]) -> ParsedDocument:
+    if reply[0] == "ok" and isinstance(reply[1], ParsedDocument):
+        return reply[1]
+    if reply[0] == "error" and len(reply) == 3:
+        error = _ERRORS.get(str(reply[1]), CorruptDocumentError)
+        raise error(str(reply[2]))
+    raise CorruptDocumentError("the parser process sent an unreadable reply")
+
+
+def _kill(process: BaseProcess, conn: Connection) -> None:
+    """Kill the child's whole process group (it and its LibreOffice/tesseract helpers)."""
+    pid = process.pid
+    if pid is not None and process.is_alive():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            process.kill()
+    process.join(_STOP_GRACE_S)
+    if pid is not None:  # helpers that outlived the child still hold the group id
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    conn.close()
+    with contextlib.suppress(ValueError):
+        process.close()
+
+
+def _resident_mb(pid: int) -> float:
+    """Resident memory of the process and its descendants, in MB."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / 1_000_000
+
+
+def _exit_description(process: BaseProcess) -> str:
+    process.join(_STOP_GRACE_S)
+    code = process.exitcode
+    if code is None:
+        return "no reply"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"

@@ -1,0 +1,202 @@
+"""PDF: the text layer first, OCR for the pages where it is missing or garbled.
+
+unstructured's "fast" strategy reads the text layer and says nothing when there
+is none: a scanned page, or an encrypted file, simply yields no elements, and a
+rotated page yields letters scattered one per word. So the file is opened with
+pypdf first (damaged or password-protected files are refused with a reason),
+each page's text is judged, and only the bad pages are copied into a small PDF
+and read with tesseract (``strategy="ocr_only"``), so a long document with one
+scanned page does not pay OCR for every page.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ragline.documents import Element, ParsedDocument
+from ragline.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+
+from .convert import convert_elements
+from .properties import meaningful_title
+from .text_quality import has_text, is_garbled
+
+logger = logging.getLogger(__name__)
+
+_LANGUAGES = ["eng"]
+#: Upright first; then a quarter turn each way for text running up or down the page.
+_ROTATIONS = (0, 90, 270)
+
+
+def parse_pdf(path: Path, data: bytes, *, ocr: bool) -> ParsedDocument:
+    """Read a PDF.
+
+    Raises:
+        EncryptedDocumentError: it needs a password.
+        CorruptDocumentError: pypdf or pdfminer cannot read it.
+        EmptyDocumentError: no page has usable text, even after OCR.
+    """
+    reader = _open(data)
+    page_count = _page_count(reader)
+    pages = _by_page(_partition(path, strategy="fast"), page_count)
+    bad = [number for number in range(1, page_count + 1) if _needs_ocr(pages.get(number, []))]
+    ocr_error: str | None = None
+    if bad and ocr:
+        try:
+            _ocr_into(pages, reader, bad)
+        except CorruptDocumentError as exc:
+            ocr_error = exc.message
+            logger.warning("OCR failed on pages %s: %s", bad, ocr_error)
+    elements = _with_page_breaks(pages)
+    if not elements:
+        raise EmptyDocumentError(_empty_reason(ocr=ocr, ocr_error=ocr_error))
+    return ParsedDocument(format="pdf", elements=tuple(elements), title=_title(reader))
+
+
+def _open(data: bytes) -> Any:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise CorruptDocumentError(f"PDF file is damaged or truncated: {exc}") from exc
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except DependencyError:
+            return reader  # an AES cipher pypdf cannot check; pdfminer will try
+        except (PdfReadError, ValueError, NotImplementedError) as exc:
+            raise EncryptedDocumentError(
+                f"PDF is encrypted in a way that cannot be read: {exc}"
+            ) from exc
+        if not opened:  # PasswordType.NOT_DECRYPTED == 0: an empty password does not open it
+            raise EncryptedDocumentError("PDF is password-protected")
+    return reader
+
+
+def _page_count(reader: Any) -> int:
+    from pypdf.errors import PdfReadError
+
+    try:
+        count = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise CorruptDocumentError(
+            f"PDF file is damaged: its page tree is unreadable ({exc})"
+        ) from exc
+    if count == 0:
+        raise CorruptDocumentError("PDF file is damaged: it has no pages")
+    return count
+
+
+def _partition(path: Path, *, strategy: str) -> list[Element]:
+    from unstructured.partition.pdf import partition_pdf
+
+    try:
+        raw = partition_pdf(filename=str(path), strategy=strategy, languages=_LANGUAGES)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise CorruptDocumentError(f"PDF file could not be read ({strategy}): {exc}") from exc
+    return convert_elements(raw)
+
+
+def _by_page(elements: list[Element], page_count: int) -> dict[int, list[Element]]:
+    pages: dict[int, list[Element]] = defaultdict(list)
+    current = 1
+    for element in elements:
+        if element.kind == "page_break":
+            continue
+        if element.page is not None and 1 <= element.page <= page_count:
+            current = element.page
+        pages[current].append(element)
+    return dict(pages)
+
+
+def _page_text(elements: list[Element]) -> str:
+    return "\n".join(e.text for e in elements if e.kind != "header")
+
+
+def _needs_ocr(elements: list[Element]) -> bool:
+    text = _page_text(elements)
+    return not has_text(text) or is_garbled(text)
+
+
+def _ocr_into(pages: dict[int, list[Element]], reader: Any, bad: list[int]) -> None:
+    """Replace the bad pages' elements with what OCR reads on them.
+
+    A page whose text layer is garbled but which OCR reads nothing from usually
+    holds text running up or down the page; it is tried again turned a quarter
+    each way. Pages with no text at all are not retried: most are blank or pictures.
+    """
+    garbled = {number for number in bad if has_text(_page_text(pages.get(number, [])))}
+    remaining = bad
+    for rotation in _ROTATIONS:
+        read = _ocr_pages(reader, remaining, rotation)
+        for number, elements in read.items():
+            if any(has_text(e.text) for e in elements):
+                pages[number] = elements
+        remaining = [n for n in remaining if n in garbled and n not in read]
+        if not remaining:
+            return
+
+
+def _ocr_pages(reader: Any, numbers: list[int], rotation: int) -> dict[int, list[Element]]:
+    """OCR just these pages (turned ``rotation`` degrees), copied into a temporary PDF."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for number in numbers:
+        page = writer.add_page(reader.pages[number - 1])
+        if rotation:
+            page.rotate(rotation)
+    with tempfile.TemporaryDirectory(prefix="ragline-ocr-") as tmp:
+        subset = Path(tmp) / "pages.pdf"
+        with subset.open("wb") as handle:
+            writer.write(handle)
+        elements = _partition(subset, strategy="ocr_only")
+    read: dict[int, list[Element]] = defaultdict(list)
+    for element in elements:
+        if element.kind == "page_break" or not has_text(element.text):
+            continue
+        index = (element.page or 1) - 1
+        number = numbers[min(max(index, 0), len(numbers) - 1)]
+        read[number].append(
+            replace(element, page=number, metadata={**element.metadata, "source": "ocr"})
+        )
+    return dict(read)
+
+
+def _with_page_breaks(pages: dict[int, list[Element]]) -> list[Element]:
+    out: list[Element] = []
+    previous: int | None = None
+    for number in sorted(pages):
+        content = [e for e in pages[number] if e.text]
+        if not content:
+            continue
+        if previous is not None:
+            out.append(Element(kind="page_break", text="", page=previous))
+        out.extend(content)
+        previous = number
+    return out
+
+
+def _empty_reason(*, ocr: bool, ocr_error: str | None) -> str:
+    if not ocr:
+        return "PDF has no text layer and OCR is turned off"
+    if ocr_error:
+        return f"PDF has no text layer and OCR failed: {ocr_error}"
+    return "PDF has no text layer and OCR found no text"
+
+
+def _title(reader: Any) -> str | None:
+    try:
+        metadata = reader.metadata
+        return meaningful_title(str(metadata.title)) if metadata and metadata.title else None
+    except Exception:  # noqa: BLE001 - a broken info dictionary must not fail the document
+        return None

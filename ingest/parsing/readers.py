@@ -1,0 +1,311 @@
+"""One reader per format family: calls unstructured and shapes its output.
+
+Each reader takes a :class:`Source` (the bytes already read, checked and, for
+text, decoded) and returns a :class:`ParsedDocument`; the parser then checks the
+result is not empty and fills in a title. unstructured is imported inside the
+readers, never at module import.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ragline.documents import Element, ParsedDocument
+from ragline.errors import (
+    CorruptDocumentError,
+    DocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    ParseLimitError,
+)
+
+from .convert import convert_element, convert_elements
+from .delimited import delimited_elements
+from .email_message import header_element, read_email
+from .formats import Format, display_name
+from .markdown import CodeBlock, split_fenced_code
+from .pdf import parse_pdf
+from .properties import container_title, html_title
+from .structured import json_elements, xml_elements
+
+_LANGUAGES = ["eng"]
+_MAX_REASON = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document ready to read: its path, bytes, format and (for text formats) text."""
+
+    path: Path
+    data: bytes
+    format: Format
+    text: str | None
+    ocr: bool
+
+    @property
+    def name(self) -> str:
+        return display_name(self.format)
+
+    def decoded(self) -> str:
+        if self.text is None:  # detection decodes every text format; a bug otherwise
+            raise CorruptDocumentError(f"{self.name} file could not be decoded as text")
+        return self.text
+
+
+Reader = Callable[[Source], ParsedDocument]
+
+
+def run_partitioner(source: Source, function: Callable[..., Any], **kwargs: Any) -> list[Any]:
+    """Run an unstructured partitioner, translating its failures into document errors.
+
+    Raises:
+        ParseLimitError: it ran out of memory.
+        EncryptedDocumentError: it reported a password (unstructured does for XLSX).
+        CorruptDocumentError: any other failure; on a file that passed detection
+            that means the file is malformed.
+    """
+    try:
+        return list(function(**kwargs, languages=_LANGUAGES))
+    except MemoryError as exc:
+        raise ParseLimitError(f"{source.name} file needs more memory than allowed") from exc
+    except DocumentError:
+        raise
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:_MAX_REASON] or type(exc).__name__
+        if "password" in reason.lower():
+            raise EncryptedDocumentError(f"{source.name} file is password protected") from exc
+        raise CorruptDocumentError(f"{source.name} file could not be parsed: {reason}") from exc
+
+
+def read_pdf(source: Source) -> ParsedDocument:
+    return parse_pdf(source.path, source.data, ocr=source.ocr)
+
+
+def read_docx(source: Source) -> ParsedDocument:
+    from unstructured.partition.docx import partition_docx
+
+    raw = run_partitioner(
+        source,
+        partition_docx,
+        filename=str(source.path),
+        include_page_breaks=True,
+        infer_table_structure=True,
+    )
+    return _document(source, convert_elements(raw), title=_zip_title(source))
+
+
+def read_pptx(source: Source) -> ParsedDocument:
+    """Slides in order, each followed by its speaker notes as a ``notes`` element."""
+    from unstructured.partition.pptx import partition_pptx
+
+    raw = run_partitioner(
+        source,
+        partition_pptx,
+        filename=str(source.path),
+        include_page_breaks=True,
+        include_slide_notes=False,
+        infer_table_structure=True,
+    )
+    elements = _with_notes(convert_elements(raw), _slide_notes(source))
+    return _document(source, elements, title=_zip_title(source))
+
+
+def read_spreadsheet(source: Source) -> ParsedDocument:
+    """One ``table`` per sheet, every row, after a ``title`` naming the sheet."""
+    from unstructured.partition.xlsx import partition_xlsx
+
+    raw = run_partitioner(
+        source,
+        partition_xlsx,
+        filename=str(source.path),
+        find_subtable=False,
+        include_header=False,
+        infer_table_structure=True,
+    )
+    elements: list[Element] = []
+    for item in raw:
+        table = convert_element(item)
+        if table is None:
+            continue
+        sheet = str(getattr(item.metadata, "page_name", None) or "").strip()
+        if sheet:
+            elements.append(Element(kind="title", text=sheet, page=table.page, level=1))
+            table = replace(table, metadata={**table.metadata, "sheet": sheet})
+        elements.append(table)
+    title = _zip_title(source) if source.format == "xlsx" else None
+    return _document(source, elements, title=title)
+
+
+def read_delimited(source: Source) -> ParsedDocument:
+    return _document(source, delimited_elements(source.decoded(), source.format))
+
+
+def read_html(source: Source) -> ParsedDocument:
+    from unstructured.partition.html import partition_html
+
+    text = source.decoded()
+    raw = run_partitioner(source, partition_html, text=text)
+    return _document(source, convert_elements(raw), title=html_title(text))
+
+
+def read_markdown(source: Source) -> ParsedDocument:
+    """Prose through unstructured, fenced code kept whole as ``code`` elements."""
+    from unstructured.partition.md import partition_md
+
+    elements: list[Element] = []
+    for part in split_fenced_code(source.decoded()):
+        if isinstance(part, CodeBlock):
+            if part.code.strip():
+                language = {"language": part.language} if part.language else {}
+                elements.append(Element(kind="code", text=part.code, metadata=language))
+        elif part.text.strip():
+            elements.extend(convert_elements(run_partitioner(source, partition_md, text=part.text)))
+    return _document(source, elements)
+
+
+def read_rst(source: Source) -> ParsedDocument:
+    from unstructured.partition.rst import partition_rst
+
+    # Handed over as UTF-8, since the decoding was settled at detection.
+    file = io.BytesIO(source.decoded().encode("utf-8"))
+    return _document(source, convert_elements(run_partitioner(source, partition_rst, file=file)))
+
+
+def read_text(source: Source) -> ParsedDocument:
+    from unstructured.partition.text import partition_text
+
+    raw = run_partitioner(source, partition_text, text=source.decoded())
+    return _document(source, convert_elements(raw))
+
+
+def read_by_filename(source: Source) -> ParsedDocument:
+    """DOC, PPT (through LibreOffice), ODT, RTF, EPUB (through pandoc)."""
+    from unstructured.partition.doc import partition_doc
+    from unstructured.partition.epub import partition_epub
+    from unstructured.partition.odt import partition_odt
+    from unstructured.partition.ppt import partition_ppt
+    from unstructured.partition.rtf import partition_rtf
+
+    functions: dict[str, Callable[..., Any]] = {
+        "doc": partition_doc,
+        "ppt": partition_ppt,
+        "odt": partition_odt,
+        "rtf": partition_rtf,
+        "epub": partition_epub,
+    }
+    raw = run_partitioner(source, functions[source.format], filename=str(source.path))
+    title = _zip_title(source) if source.format in {"odt", "epub"} else None
+    return _document(source, convert_elements(raw), title=title)
+
+
+def read_eml(source: Source) -> ParsedDocument:
+    """Headers as an ``email_header`` element and metadata; attachments handed back whole."""
+    content = read_email(source.data)
+    body: list[Element] = []
+    if content.body.strip():
+        if content.body_type == "html":
+            from unstructured.partition.html import partition_html
+
+            raw = run_partitioner(source, partition_html, text=content.body)
+        else:
+            from unstructured.partition.text import partition_text
+
+            raw = run_partitioner(source, partition_text, text=content.body)
+        body = convert_elements(raw)
+    if not body and not content.attachments:
+        raise EmptyDocumentError("EML file has no body text and no attachments")
+    return ParsedDocument(
+        format="eml",
+        elements=(header_element(content.metadata), *body),
+        title=content.subject,
+        metadata=content.metadata,
+        attachments=content.attachments,
+    )
+
+
+def read_json(source: Source) -> ParsedDocument:
+    return _document(source, json_elements(source.decoded()))
+
+
+def read_xml(source: Source) -> ParsedDocument:
+    return _document(source, xml_elements(source.decoded()))
+
+
+READERS: dict[Format, Reader] = {
+    "pdf": read_pdf,
+    "docx": read_docx,
+    "doc": read_by_filename,
+    "odt": read_by_filename,
+    "rtf": read_by_filename,
+    "pptx": read_pptx,
+    "ppt": read_by_filename,
+    "xlsx": read_spreadsheet,
+    "xls": read_spreadsheet,
+    "csv": read_delimited,
+    "tsv": read_delimited,
+    "html": read_html,
+    "md": read_markdown,
+    "rst": read_rst,
+    "txt": read_text,
+    "eml": read_eml,
+    "epub": read_by_filename,
+    "json": read_json,
+    "xml": read_xml,
+}
+
+
+def _document(
+    source: Source, elements: Sequence[Element], *, title: str | None = None
+) -> ParsedDocument:
+    return ParsedDocument(format=source.format, elements=tuple(elements), title=title)
+
+
+def _zip_title(source: Source) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            return container_title(archive)
+    except (zipfile.BadZipFile, OSError):
+        return None
+
+
+def _slide_notes(source: Source) -> dict[int, str]:
+    """Speaker notes by slide number, read with python-pptx (unstructured mixes them into text)."""
+    from pptx import Presentation
+
+    notes: dict[int, str] = {}
+    try:
+        presentation = Presentation(str(source.path))
+        for number, slide in enumerate(presentation.slides, start=1):
+            if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+                text = slide.notes_slide.notes_text_frame.text.strip()
+                if text:
+                    notes[number] = text
+    except Exception:  # noqa: BLE001 - notes are extra; a slide deck unstructured read stays read
+        return notes
+    return notes
+
+
+def _with_notes(elements: list[Element], notes: dict[int, str]) -> list[Element]:
+    """Put each slide's notes after that slide's last element."""
+    if not notes:
+        return elements
+    last_index: dict[int, int] = {}
+    for index, element in enumerate(elements):
+        if element.page is not None and element.kind != "page_break":
+            last_index[element.page] = index
+    out: list[Element] = []
+    pending = dict(notes)
+    for index, element in enumerate(elements):
+        out.append(element)
+        page = element.page
+        if page is not None and last_index.get(page) == index and page in pending:
+            out.append(Element(kind="notes", text=pending.pop(page), page=page))
+    out.extend(
+        Element(kind="notes", text=text, page=page) for page, text in sorted(pending.items())
+    )
+    return out

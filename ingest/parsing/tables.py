@@ -1,0 +1,158 @@
+"""Tables as rows of cells: read from unstructured's ``text_as_html``, rendered as text.
+
+Chunkers get ``rows`` rather than HTML so they can repeat a header row in every
+chunk of a long table. Merged cells are spread over every row and column they
+cover, so each row has a value under each header.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Final
+
+Rows = tuple[tuple[str, ...], ...]
+
+_NUMBER = re.compile(r"^[\s$€£¥+-]*[\d.,]+\s*%?$")
+_MAX_SPAN: Final[int] = 1000
+
+
+class _TableReader(HTMLParser):
+    """Collects the cells of the outermost table; nested tables become cell text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[tuple[str, int, int]]] = []
+        self.header_rows: set[int] = set()
+        self._depth = 0
+        self._in_thead = False
+        self._row_all_th = True
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._depth += 1
+            if self._depth > 1 and self._cell is not None:
+                self._cell.append(" ")
+            return
+        if self._depth != 1:
+            if tag in {"td", "th", "tr", "br", "p", "div", "li"} and self._cell is not None:
+                self._cell.append(" ")
+            return
+        if tag == "thead":
+            self._in_thead = True
+        elif tag == "tr":
+            self._close_cell()
+            self.rows.append([])
+            self._row_all_th = True
+        elif tag in {"td", "th"}:
+            self._close_cell()
+            if not self.rows:
+                self.rows.append([])
+            if tag == "td":
+                self._row_all_th = False
+            values = dict(attrs)
+            self._span = (_span(values.get("rowspan")), _span(values.get("colspan")))
+            self._cell = []
+        elif tag in {"br", "p", "div", "li"} and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            if self._depth == 1:
+                self._close_cell()
+            self._depth = max(0, self._depth - 1)
+            if self._depth > 0 and self._cell is not None:
+                self._cell.append(" ")
+            return
+        if self._depth != 1:
+            return
+        if tag in {"td", "th"}:
+            self._close_cell()
+        elif tag == "tr":
+            self._close_cell()
+            if self.rows and self.rows[-1] and (self._in_thead or self._row_all_th):
+                self.header_rows.add(len(self.rows) - 1)
+        elif tag == "thead":
+            self._in_thead = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _close_cell(self) -> None:
+        if self._cell is None:
+            return
+        text = " ".join("".join(self._cell).split())
+        self.rows[-1].append((text, *self._span))
+        self._cell = None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), _MAX_SPAN))
+    except ValueError:
+        return 1
+
+
+def html_table_rows(html: str) -> tuple[Rows, bool]:
+    """The rows of the first table in ``html`` and whether its first row is a header.
+
+    Empty rows are dropped and short rows padded, so every row has the same width.
+    """
+    reader = _TableReader()
+    reader.feed(html)
+    reader.close()
+    reader._close_cell()  # unclosed markup: keep the last cell
+    grid = _expand_spans([row for row in reader.rows if row])
+    rows = _rectangular(grid)
+    explicit_header = 0 in reader.header_rows and bool(reader.rows and reader.rows[0])
+    return rows, explicit_header or looks_like_header(rows)
+
+
+def _expand_spans(raw_rows: list[list[tuple[str, int, int]]]) -> list[list[str]]:
+    """Lay out cells on a grid, repeating merged cells over the area they cover."""
+    grid: list[list[str | None]] = []
+    for r, raw in enumerate(raw_rows):
+        while len(grid) <= r:
+            grid.append([])
+        col = 0
+        for text, rowspan, colspan in raw:
+            while col < len(grid[r]) and grid[r][col] is not None:
+                col += 1
+            for dr in range(rowspan):
+                while len(grid) <= r + dr:
+                    grid.append([])
+                target = grid[r + dr]
+                while len(target) < col + colspan:
+                    target.append(None)
+                for dc in range(colspan):
+                    target[col + dc] = text
+            col += colspan
+    return [[cell or "" for cell in row] for row in grid[: len(raw_rows)]]
+
+
+def _rectangular(grid: list[list[str]]) -> Rows:
+    rows = [row for row in grid if any(cell.strip() for cell in row)]
+    width = max((len(row) for row in rows), default=0)
+    return tuple(tuple(row) + ("",) * (width - len(row)) for row in rows)
+
+
+def looks_like_header(rows: Rows) -> bool:
+    """Whether the first row reads as column names rather than data.
+
+    Without ``<th>`` markup (DOCX, XLSX, CSV) the first row is taken as a header
+    when it has more rows under it and its cells are filled, distinct and not numbers.
+    """
+    if len(rows) < 2:
+        return False
+    first = [cell.strip() for cell in rows[0]]
+    if not all(first) or len(set(first)) != len(first):
+        return False
+    return not any(_NUMBER.match(cell) for cell in first)
+
+
+def rows_as_text(rows: Rows) -> str:
+    """A plain-text rendering (one line per row, cells separated by `` | ``) for embedding."""
+    return "\n".join(" | ".join(cell for cell in row) for row in rows)

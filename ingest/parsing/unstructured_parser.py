@@ -1,0 +1,95 @@
+"""The in-process parser: checks a file, detects its format, and reads it with unstructured.
+
+Runs in whatever process calls it, with no time or memory bound; the service
+uses it inside :class:`~ingest.parsing.isolated.IsolatedParser`'s child process,
+which adds those. Every refusal is a :class:`~ragline.errors.DocumentError`
+naming the format and the reason.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from ragline.documents import ParsedDocument
+from ragline.errors import EmptyDocumentError
+
+from . import unstructured_runtime
+from .archives import check_expansion, open_zip
+from .detect import detect
+from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
+from .limits import check_file_size
+from .readers import READERS, Source
+
+
+class UnstructuredParser:
+    """Reads one file into a :class:`ParsedDocument` in this process.
+
+    Args:
+        max_bytes: files larger than this are refused with ``ParseLimitError``.
+        ocr: read PDF pages without a usable text layer with tesseract.
+
+    Calls are serialised: unstructured keeps module-level caches that are not
+    documented as thread-safe.
+    """
+
+    def __init__(self, max_bytes: int, ocr: bool = True) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self._max_bytes = max_bytes
+        self._ocr = ocr
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load unstructured and spaCy now instead of on the first document."""
+        unstructured_runtime.warm_up()
+
+    def parse(
+        self, path: Path, *, filename: str | None = None, content_type: str | None = None
+    ) -> ParsedDocument:
+        """Parse ``path``; ``filename`` and ``content_type`` are hints.
+
+        Raises:
+            ParseLimitError: over ``max_bytes``, or a zip that expands too far.
+            EmptyDocumentError: no text (empty file, only whitespace, scanned PDF
+                that OCR could not read).
+            UnsupportedFormatError, EncryptedDocumentError, CorruptDocumentError.
+            OSError: ``path`` cannot be read (not a property of the document).
+        """
+        with self._lock:
+            return self._parse(Path(path), filename or Path(path).name, content_type)
+
+    def close(self) -> None:
+        """Nothing to release in-process; present for the ``Parser`` protocol."""
+
+    def _parse(self, path: Path, filename: str, content_type: str | None) -> ParsedDocument:
+        check_file_size(path, self._max_bytes)
+        data = path.read_bytes()
+        if not data:
+            raise EmptyDocumentError("file is empty")
+        detected = detect(data, filename=filename, content_type=content_type)
+        fmt = detected.format
+        if fmt in ZIP_FORMATS:
+            with open_zip(data, fmt) as archive:
+                check_expansion(archive, len(data), fmt)
+        text = detected.text.text if detected.text is not None else None
+        if text is not None and not text.strip():
+            raise EmptyDocumentError(f"{display_name(fmt)} file is empty (only whitespace)")
+        unstructured_runtime.prepare()
+        document = READERS[fmt](Source(path=path, data=data, format=fmt, text=text, ocr=self._ocr))
+        return _finished(document)
+
+
+def _finished(document: ParsedDocument) -> ParsedDocument:
+    """Refuse a document with nothing to index; fill in a title from the first top heading."""
+    has_content = any(e.text.strip() for e in document.elements) or document.attachments
+    if not has_content:
+        raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
+    if document.title is None and document.format not in SPREADSHEET_FORMATS:
+        heading = next(
+            (e.text for e in document.elements if e.kind == "title" and e.level == 1), None
+        )
+        if heading:
+            document = replace(document, title=" ".join(heading.split())[:300])
+    return document

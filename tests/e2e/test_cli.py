@@ -1,0 +1,165 @@
+"""The `ragline` command as a user runs it: real processes, a real server, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+RAGLINE = [sys.executable, "-m", "ragline"]
+KEYS = {"cli-admin": ["admin", "public"], "cli-reader": ["public"]}
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RAGLINE_DATA_DIR=str(data_dir),
+        RAGLINE_API_KEYS=json.dumps(KEYS),
+        HF_HUB_OFFLINE="1",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*RAGLINE, "serve", "--port", str(self.port)],
+            env=_env(self.data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.proc.poll() is None, "server exited during start-up"
+            time.sleep(0.3)
+        raise AssertionError("server did not become ready")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "data")
+    yield srv
+    srv.kill()
+
+
+def _run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RAGLINE, *args],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _wait_indexed(url: str, doc_id: str, timeout_s: float = 120) -> dict[str, object]:
+    headers = {"Authorization": "Bearer cli-admin"}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body: dict[str, object] = httpx.get(
+            f"{url}/documents/{doc_id}", headers=headers, timeout=10
+        ).json()
+        if body["status"] in ("indexed", "failed"):
+            return body
+        time.sleep(0.3)
+    raise AssertionError("document not processed in time")
+
+
+def test_ingest_folder_then_serve_and_ask(tmp_path: Path, server: Server) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "wifi.md").write_text(
+        "# Office Wi-Fi\n\nThe guest Wi-Fi password is printed on the badge of every visitor.\n"
+    )
+    (docs / "broken.txt").write_bytes(b"")
+    result = _run(["ingest", str(docs), "--bucket", "office", "--roles", "public"], server.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "Ingestion summary" in result.stdout
+    assert "broken.txt" in result.stdout and "empty_document" in result.stdout
+    total = next(line for line in result.stdout.splitlines() if "total" in line)
+    assert total.split()[1:6] == ["│", "2", "│", "1", "│"] or "2" in total
+
+    again = _run(["ingest", str(docs), "--bucket", "office"], server.data_dir)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged" in again.stdout
+
+    server.start()
+    held = _run(["ingest", str(docs), "--bucket", "office"], server.data_dir)
+    assert held.returncode == 1
+    assert "ragline serve" in held.stderr
+
+    asked = _run(
+        ["ask", "What is the guest Wi-Fi password?", "--key", "cli-reader", "--server", server.url],
+        server.data_dir,
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert "printed on the badge" in asked.stdout
+    assert "[1] Office Wi-Fi" in asked.stdout
+
+    denied = _run(["ask", "wifi", "--key", "wrong", "--server", server.url], server.data_dir)
+    assert denied.returncode == 1
+    assert "invalid API key" in denied.stderr
+
+
+def test_accepted_upload_survives_a_hard_kill(tmp_path: Path, server: Server) -> None:
+    server.start()
+    headers = {"Authorization": "Bearer cli-admin"}
+    httpx.post(f"{server.url}/buckets", json={"name": "b", "roles": ["public"]}, headers=headers)
+    accepted = []
+    for i in range(3):
+        resp = httpx.post(
+            f"{server.url}/buckets/b/documents",
+            files={"file": (f"n{i}.txt", f"Note {i}: the lighthouse keeper is Ana {i}.".encode())},
+            headers=headers,
+        )
+        assert resp.status_code == 202
+        accepted.append(resp.json()["document_id"])
+    server.kill()  # mid-ingestion, no graceful shutdown
+    server.start()
+    for doc_id in accepted:
+        assert _wait_indexed(server.url, doc_id)["status"] == "indexed"
+    server.stop()

@@ -1,0 +1,172 @@
+"""IsolatedParser: one reused child, a time and memory limit, recovery after any death."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import parsing_documents as make
+import psutil
+import pytest
+from parsing_doubles import MisbehavingParser, broken_factory
+
+from ingest.parsing import IsolatedParser
+from ragline.errors import CorruptDocumentError, DependencyUnavailableError, ParseLimitError
+
+pytestmark = pytest.mark.service
+
+TIMEOUT_S = 2.0
+MEMORY_MB = 400
+
+
+@pytest.fixture(scope="module")
+def doubled() -> Iterator[IsolatedParser]:
+    isolated = IsolatedParser(
+        timeout_s=TIMEOUT_S,
+        memory_mb=MEMORY_MB,
+        max_bytes=1_000_000,
+        parser_factory=MisbehavingParser,
+        start_timeout_s=60,
+    )
+    yield isolated
+    isolated.close()
+
+
+def order(tmp_path: Path, text: str, name: str = "order.txt") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def child_pid_in(text: str) -> int:
+    return int(text.rsplit("pid ", 1)[1].rstrip(")"))
+
+
+def test_one_child_serves_document_after_document(doubled: IsolatedParser, tmp_path: Path) -> None:
+    first = doubled.parse(order(tmp_path, "ok first"))
+    second = doubled.parse(order(tmp_path, "ok second"))
+    assert first.text.startswith("first") and second.text.startswith("second")
+    assert child_pid_in(first.text) == child_pid_in(second.text) == doubled.child_pid
+
+
+def test_a_hung_document_is_stopped_at_the_time_limit(
+    doubled: IsolatedParser, tmp_path: Path
+) -> None:
+    before = child_pid_in(doubled.parse(order(tmp_path, "ok warm")).text)
+    started = time.monotonic()
+    with pytest.raises(ParseLimitError) as caught:
+        doubled.parse(order(tmp_path, "sleep 60"))
+    assert caught.value.message == "parsing exceeded 2 s"
+    assert TIMEOUT_S <= time.monotonic() - started < TIMEOUT_S + 5
+    assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE
+    after = doubled.parse(order(tmp_path, "ok next"))
+    assert child_pid_in(after.text) != before
+
+
+def test_helper_processes_die_with_the_child(doubled: IsolatedParser, tmp_path: Path) -> None:
+    pidfile = tmp_path / "helper.pid"
+    with pytest.raises(ParseLimitError, match="parsing exceeded"):
+        doubled.parse(order(tmp_path, f"spawn-and-sleep {pidfile}"))
+    helper = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(helper) and psutil.Process(helper).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the helper process outlived the child"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("orders", "reason"),
+    [("crash", "killed by SIGSEGV"), ("exit", "exit code 3")],
+)
+def test_a_child_that_dies_fails_only_that_document(
+    doubled: IsolatedParser, tmp_path: Path, orders: str, reason: str
+) -> None:
+    with pytest.raises(CorruptDocumentError) as caught:
+        doubled.parse(order(tmp_path, orders))
+    assert caught.value.message == f"the parser process died on this document ({reason})"
+    assert doubled.parse(order(tmp_path, "ok alive again")).text.startswith("alive again")
+
+
+def test_a_document_over_the_memory_limit_is_stopped(
+    doubled: IsolatedParser, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(ParseLimitError) as caught:
+        doubled.parse(order(tmp_path, "eat 3000"))
+    assert caught.value.message == f"parsing used more than {MEMORY_MB} MB of memory"
+    assert time.monotonic() - started < TIMEOUT_S
+    assert doubled.parse(order(tmp_path, "ok fine")).text.startswith("fine")
+
+
+def test_an_unexpected_error_fails_the_document_but_keeps_the_child(
+    doubled: IsolatedParser, tmp_path: Path
+) -> None:
+    before = doubled.parse(order(tmp_path, "ok before")).text
+    with pytest.raises(CorruptDocumentError, match="the parser failed: KeyError: 'surprise'"):
+        doubled.parse(order(tmp_path, "raise"))
+    after = doubled.parse(order(tmp_path, "ok after")).text
+    assert child_pid_in(before) == child_pid_in(after)
+
+
+def test_parse_from_many_threads_gets_each_caller_its_own_result(
+    doubled: IsolatedParser, tmp_path: Path
+) -> None:
+    results: dict[int, str] = {}
+    failures: list[BaseException] = []
+
+    def work(number: int) -> None:
+        try:
+            path = order(tmp_path, f"ok document-{number}", name=f"order-{number}.txt")
+            results[number] = doubled.parse(path).text
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    assert {n: text.split(" ")[0] for n, text in results.items()} == {
+        n: f"document-{n}" for n in range(8)
+    }
+
+
+def test_close_ends_the_child_and_is_idempotent(tmp_path: Path) -> None:
+    isolated = IsolatedParser(
+        timeout_s=5, memory_mb=MEMORY_MB, max_bytes=1_000, parser_factory=MisbehavingParser
+    )
+    assert isolated.child_pid is None  # started lazily
+    isolated.parse(order(tmp_path, "ok started"))
+    pid = isolated.child_pid
+    assert pid is not None
+    isolated.close()
+    isolated.close()
+    assert isolated.child_pid is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    with pytest.raises(RuntimeError, match="closed"):
+        isolated.parse(order(tmp_path, "ok again"))
+
+
+def test_a_child_that_cannot_start_is_a_dependency_failure(tmp_path: Path) -> None:
+    isolated = IsolatedParser(
+        timeout_s=5, memory_mb=MEMORY_MB, max_bytes=1_000, parser_factory=broken_factory
+    )
+    with pytest.raises(DependencyUnavailableError, match="could not start: RuntimeError: model"):
+        isolated.parse(order(tmp_path, "ok never"))
+    isolated.close()
+
+
+def test_the_real_parser_is_stopped_at_the_time_limit_and_recovers(tmp_path: Path) -> None:
+    """OCR of a scanned page takes over a second: a 0.5 s limit must cut it short."""
+    with IsolatedParser(timeout_s=0.5, memory_mb=3072, max_bytes=5_000_000) as isolated:
+        isolated.start()
+        first_child = isolated.child_pid
+        scan = make.scanned_pdf(tmp_path / "scan.pdf", ["Slow to read without a text layer"])
+        with pytest.raises(ParseLimitError, match=r"^parsing exceeded 0.5 s$"):
+            isolated.parse(scan)
+        note = order(tmp_path, "A short note that parses quickly.", name="note.txt")
+        assert isolated.parse(note).text == "A short note that parses quickly."
+        assert isolated.child_pid not in (None, first_child)

@@ -1,0 +1,116 @@
+"""Emails taken apart with the standard library: headers, body, attachments, encryption."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from ingest.parsing.email_message import header_element, read_email
+from ragline.errors import EncryptedDocumentError
+
+pytestmark = pytest.mark.unit
+
+
+def message_with_attachments() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Ann Lee <ann@example.com>"
+    message["To"] = "bob@example.com, carol@example.com"
+    message["Cc"] = "dave@example.com"
+    message["Subject"] = "Quarterly numbers"
+    message["Date"] = "Fri, 23 Dec 2022 12:08:48 -0600"
+    message.set_content("Hi Bob,\n\nThe numbers are attached.\n")
+    message.add_alternative("<p>Hi Bob,</p><p>The numbers are <b>attached</b>.</p>", subtype="html")
+    message.add_attachment(
+        b"region,total\nnorth,10\n", maintype="text", subtype="csv", filename="../../numbers.csv"
+    )
+    message.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf")
+    forwarded = EmailMessage()
+    forwarded["Subject"] = "Earlier note"
+    forwarded.set_content("The earlier note.")
+    message.add_attachment(forwarded)
+    return message.as_bytes()
+
+
+def test_headers_become_metadata_and_an_email_header_element() -> None:
+    content = read_email(message_with_attachments())
+    assert content.metadata == {
+        "from": "Ann Lee <ann@example.com>",
+        "to": "bob@example.com, carol@example.com",
+        "cc": "dave@example.com",
+        "subject": "Quarterly numbers",
+        "date": "2022-12-23T12:08:48-06:00",
+    }
+    element = header_element(content.metadata)
+    assert element.kind == "email_header"
+    assert element.text.splitlines()[0] == "From: Ann Lee <ann@example.com>"
+    assert "Subject: Quarterly numbers" in element.text
+
+
+def test_the_html_body_is_preferred_and_the_plain_rendering_is_not_an_attachment() -> None:
+    content = read_email(message_with_attachments())
+    assert content.body_type == "html"
+    assert "<b>attached</b>" in content.body
+
+
+def test_attachments_come_back_whole_with_safe_names() -> None:
+    content = read_email(message_with_attachments())
+    names = [(a.filename, a.content_type) for a in content.attachments]
+    assert names == [
+        ("numbers.csv", "text/csv"),
+        ("attachment-2.pdf", "application/pdf"),
+        ("attachment-3.eml", "message/rfc822"),
+    ]
+    assert content.attachments[0].content == b"region,total\nnorth,10\n"
+    assert content.attachments[1].content == b"%PDF-1.4 fake"
+    assert b"Subject: Earlier note" in content.attachments[2].content
+
+
+def test_pgp_mime_is_refused() -> None:
+    data = (
+        b"From: a@example.com\r\nTo: b@example.com\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/encrypted; boundary=foo; protocol="application/pgp-encrypted"\r\n'
+        b"\r\n--foo\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
+        b"\r\n--foo\r\nContent-Type: application/octet-stream\r\n\r\n"
+        b"-----BEGIN PGP MESSAGE-----\r\nhIwDY32h\r\n-----END PGP MESSAGE-----\r\n--foo--\r\n"
+    )
+    with pytest.raises(EncryptedDocumentError, match=r"EML file is encrypted \(PGP/MIME\)"):
+        read_email(data)
+
+
+def test_smime_enveloped_data_is_refused_but_signed_mail_is_read() -> None:
+    encrypted = EmailMessage()
+    encrypted["Subject"] = "secret"
+    encrypted.set_content(
+        b"MIAGCSqGSIb3DQEHA6CAMIACAQAxggE",
+        maintype="application",
+        subtype="pkcs7-mime",
+        params={"smime-type": "enveloped-data"},
+    )
+    with pytest.raises(EncryptedDocumentError, match="S/MIME"):
+        read_email(encrypted.as_bytes())
+
+    signed = EmailMessage()
+    signed["Subject"] = "signed"
+    signed.set_content("Readable body.")
+    signed.add_attachment(
+        b"sig", maintype="application", subtype="pkcs7-signature", filename="smime.p7s"
+    )
+    assert read_email(signed.as_bytes()).body.strip() == "Readable body."
+
+
+def test_inline_pgp_is_refused() -> None:
+    message = EmailMessage()
+    message["Subject"] = "x"
+    message.set_content("-----BEGIN PGP MESSAGE-----\nhQEMA\n-----END PGP MESSAGE-----\n")
+    with pytest.raises(EncryptedDocumentError, match="inline PGP"):
+        read_email(message.as_bytes())
+
+
+def test_an_empty_body_with_an_attachment_is_read() -> None:
+    message = EmailMessage()
+    message["Subject"] = "see attached"
+    message.add_attachment(b"hello", maintype="text", subtype="plain", filename="note.txt")
+    content = read_email(message.as_bytes())
+    assert content.body.strip() == ""
+    assert [a.filename for a in content.attachments] == ["note.txt"]

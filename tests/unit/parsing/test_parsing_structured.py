@@ -1,0 +1,72 @@
+"""JSON and XML flattened into readable ``path: value`` text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.parsing.structured import json_elements, xml_elements
+from ragline.errors import CorruptDocumentError
+
+pytestmark = pytest.mark.unit
+
+
+def test_json_object_gives_one_element_per_top_level_key() -> None:
+    data = {
+        "name": "ragline",
+        "owner": {"team": "search", "address": {"city": "Paris"}},
+        "tags": ["rag", "search"],
+        "releases": [{"version": "1.0", "stable": True}, {"version": "2.0", "stable": False}],
+        "empty": None,
+    }
+    elements = json_elements(json.dumps(data))
+    assert [e.text for e in elements] == [
+        "name: ragline",
+        "owner.team: search\nowner.address.city: Paris",
+        "tags: rag, search",
+        "releases[0].version: 1.0\nreleases[0].stable: true\n"
+        "releases[1].version: 2.0\nreleases[1].stable: false",
+    ]
+    assert {e.kind for e in elements} == {"text"}
+
+
+def test_json_array_gives_one_element_per_item() -> None:
+    elements = json_elements('[{"q": "why?", "a": "because"}, {"q": "how?"}]')
+    assert [e.text for e in elements] == ["[0].q: why?\n[0].a: because", "[1].q: how?"]
+
+
+def test_invalid_json_is_corrupt() -> None:
+    with pytest.raises(CorruptDocumentError, match="JSON file is not valid JSON"):
+        json_elements('{"a": 1,}')
+
+
+def test_xml_gives_one_element_per_child_of_the_root_with_attributes() -> None:
+    xml = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        '<factbook xmlns="urn:x"><country id="us"><name>United States</name>'
+        "<capital>Washington, DC</capital></country>"
+        '<country id="fr"><name>France</name><capital>Paris</capital></country></factbook>'
+    )
+    elements = xml_elements(xml)
+    assert [e.text for e in elements] == [
+        "country@id: us\ncountry.name: United States\ncountry.capital: Washington, DC",
+        "country@id: fr\ncountry.name: France\ncountry.capital: Paris",
+    ]
+
+
+def test_xml_entities_are_not_expanded() -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        "<root><item>&lol3;</item><item>plain</item></root>"
+    )
+    text = "\n".join(e.text for e in xml_elements(bomb))
+    assert "lollol" not in text
+    assert "item: plain" in text
+
+
+def test_malformed_xml_is_corrupt() -> None:
+    with pytest.raises(CorruptDocumentError, match="XML file is not well-formed"):
+        xml_elements("<root><a></root>")
