@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
-
 from ingest.parsing.base import Parser
 from ingest.registry import Document, Registry, fingerprint
 from ingest.storage import LocalBucketStore, hash_file
@@ -94,7 +93,8 @@ def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
             raise DocumentError("the document has no text to index")
     except DocumentError as exc:
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
-        log.warning("document failed", extra={"document_id": doc.id, "code": exc.code})
+        # Expected for bad files: recorded for the user, not an operator's alarm.
+        log.info("document %s failed: %s", doc.id, exc.code)
         return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message)
 
     version = doc.indexed_version + 1

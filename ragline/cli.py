@@ -184,7 +184,9 @@ def ingest(
 
             def on_file(report: Any) -> None:
                 rows.append(report)
-                progress.update(task, advance=1, description=report.name)
+                done = len(rows)
+                total = max(len(files), done)  # attachments add documents on the way
+                progress.update(task, completed=done, total=total, description=report.name)
 
             ingest_paths(
                 runtime.ingestion,

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ingest.parsing.isolated import IsolatedParser
-
 from answer.service import AnswerService
+from ingest.parsing.isolated import IsolatedParser
 from ingest.pipeline import IngestionDeps
 from ingest.registry import Registry
 from ingest.storage import LocalBucketStore
@@ -47,14 +46,13 @@ class Runtime:
 def open_index(settings: Settings, dim: int) -> ChunkIndex:
     q = settings.qdrant
     if q.url:
-        from retrieval.index.client import QdrantClientIndex
+        from retrieval.index.client import from_url
 
-        api_key = q.api_key.get_secret_value() if q.api_key else None
-        index: ChunkIndex = QdrantClientIndex.from_url(q.url, api_key, q.collection, dim)
+        index: ChunkIndex = from_url(q.url, q.api_key, q.collection, dim)
     elif q.local_path:
-        from retrieval.index.client import QdrantClientIndex
+        from retrieval.index.client import from_local_path
 
-        index = QdrantClientIndex.from_local_path(q.local_path, q.collection, dim)
+        index = from_local_path(q.local_path, q.collection, dim)
     else:
         from retrieval.index.edge import EdgeIndex
 

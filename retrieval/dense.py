@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from chunkers.token_counting import TransformersTokenCounter
 from ragline.errors import ConfigurationError
 
 
@@ -36,6 +37,7 @@ class SentenceTransformerEmbedder:
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
 
         path = model_path or default_model_path()
@@ -53,10 +55,10 @@ class SentenceTransformerEmbedder:
             raise ConfigurationError(f"{path} does not declare its dimension and window")
         self.dim: int = dim()
         window = seq_len - 2  # [CLS] and [SEP]
-        self._tokens = ModelTokenCounter(self._model.tokenizer, min(max_tokens, window))
+        self._tokens = TransformersTokenCounter(model.tokenizer, min(max_tokens, window))
 
     @property
-    def tokens(self) -> ModelTokenCounter:
+    def tokens(self) -> TransformersTokenCounter:
         return self._tokens
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -76,18 +78,3 @@ class SentenceTransformerEmbedder:
 
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]
-
-
-class ModelTokenCounter:
-    """Word pieces as the model sees them, without [CLS]/[SEP]."""
-
-    def __init__(self, tokenizer: Any, max_tokens: int) -> None:
-        self._tokenizer = tokenizer
-        self._max_tokens = max_tokens
-
-    @property
-    def max_tokens(self) -> int:
-        return self._max_tokens
-
-    def count(self, text: str) -> int:
-        return len(self._tokenizer.encode(text, add_special_tokens=False, truncation=False))

@@ -3,12 +3,12 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from chunkers.registry import DOC_TYPES
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, ServicesDep
 from api.schemas import BucketCreate, BucketOut, DocumentAccepted, ErrorOut
+from chunkers.registry import DOC_TYPES
 from ingest.registry import Bucket
 from ingest.storage import safe_key
 from ragline.errors import InvalidInputError, PayloadTooLargeError
