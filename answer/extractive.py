@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from answer.text import content_words, split_sentences
+from answer.text import content_words, split_sentences, table_rows
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import RetrievedChunk
 
@@ -50,7 +50,7 @@ def select_sentences(
     """Rank the chunks' sentences by closeness to the question; keep the relevant best."""
     candidates: list[tuple[str, RetrievedChunk, int]] = []
     for rank, chunk in enumerate(chunks):
-        for sentence in split_sentences(chunk.text):
+        for sentence in table_rows(chunk.text) or split_sentences(chunk.text):
             if len(sentence.split()) >= _MIN_WORDS:
                 candidates.append((sentence, chunk, rank))
     candidates = candidates[:_MAX_CANDIDATES]

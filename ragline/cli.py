@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,8 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: a key or a curl line must stay copyable, never broken across lines.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 DEMO_QUESTION = "How many vacation days do full-time employees get?"
@@ -54,6 +56,9 @@ def _main(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Celery warns about root on every worker start; containers and CI run as root,
+    # and the embedded worker executes only ragline's own tasks (no pickle).
+    warnings.filterwarnings("ignore", message=".*superuser privileges.*")
 
 
 @app.command()

@@ -233,3 +233,65 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/ask", "/buckets", "/buckets/{name}/documents", "/documents/{document_id}"):
         assert path in paths
+
+
+def test_table_rows_answer_with_their_header(client: TestClient, corpus: dict[str, str]) -> None:
+    csv = (
+        b"Year,Winner,Runner-up\n"
+        b"1994,New York Rangers,Vancouver Canucks\n"
+        b"1995,New Jersey Devils,Detroit Red Wings\n"
+        b"1996,Colorado Avalanche,Florida Panthers\n"
+    )
+    doc_id = upload(client, "handbook", "finals.csv", csv)["document_id"]
+    done = wait_done(client, doc_id)
+    assert (done["status"], done["doc_type"], done["format"]) == ("indexed", "tables", "csv")
+    body = ask(client, ENG_KEY, "Who was the runner-up in 1995?")
+    assert body["citations"][0]["document_id"] == doc_id
+    assert "Year: 1995; Winner: New Jersey Devils; Runner-up: Detroit Red Wings" in body["answer"]
+
+
+def test_email_attachments_become_linked_documents(
+    client: TestClient, corpus: dict[str, str]
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "ops@example.org"
+    msg["To"] = "team@example.org"
+    msg["Subject"] = "Offsite logistics"
+    msg["Date"] = "Mon, 02 Mar 2026 09:00:00 +0000"
+    msg.set_content("Hi all,\n\nThe agenda for the offsite is attached. Bring walking shoes.\n")
+    msg.add_attachment(
+        b"Offsite agenda: the kayak session on the fjord starts at 14:00 on Tuesday.\n",
+        maintype="text",
+        subtype="plain",
+        filename="agenda.txt",
+    )
+    parent_id = upload(client, "handbook", "offsite.eml", bytes(msg))["document_id"]
+    parent = wait_done(client, parent_id)
+    assert (parent["status"], parent["doc_type"], parent["format"]) == ("indexed", "email", "eml")
+    listed = client.get("/documents", params={"bucket": "handbook"}, headers=auth(ADMIN_KEY))
+    children = [d for d in listed.json()["documents"] if d["parent_id"] == parent_id]
+    assert [c["source"] for c in children] == ["offsite.eml#agenda.txt"]
+    child = wait_done(client, children[0]["document_id"])
+    assert child["status"] == "indexed"
+    body = ask(client, ENG_KEY, "When does the kayak session start?")
+    assert body["citations"][0]["document_id"] == child["document_id"]
+    assert "14:00" in body["answer"]
+    # Deleting the email deletes what it carried.
+    assert client.delete(f"/documents/{parent_id}", headers=auth(ADMIN_KEY)).status_code == 204
+    gone = client.get(f"/documents/{child['document_id']}", headers=auth(ADMIN_KEY))
+    assert gone.status_code == 404
+
+
+def test_every_answer_records_what_made_it(client: TestClient, corpus: dict[str, str]) -> None:
+    body = ask(client, ENG_KEY, "How many vacation days do full-time employees get?", top_k=3)
+    registry = client.app.state.services.runtime.registry  # type: ignore[attr-defined]
+    record = registry.get_answer(body["answer_id"])
+    assert record.model == "extractive"
+    assert record.retrieval["top_k"] == 3 and record.retrieval["rrf_k"] == 60
+    cited = [c["chunk_id"] for c in body["citations"]]
+    assert record.cited_chunk_ids == cited
+    # A citation can only point at a chunk retrieved for this answer.
+    assert set(cited) <= set(record.chunk_ids) and len(record.chunk_ids) <= 3
+    assert record.key_id.startswith("key-") and "test-eng-key" not in record.key_id

@@ -1,6 +1,6 @@
 import pytest
 
-from answer.text import content_words, numbers, split_sentences
+from answer.text import content_words, numbers, split_sentences, table_rows
 
 pytestmark = pytest.mark.unit
 
@@ -20,3 +20,16 @@ def test_content_words_drop_stopwords_and_fold_plurals() -> None:
 
 def test_numbers_ignore_thousands_separators() -> None:
     assert numbers("1,500 EUR or 2.5 days") == {"1500", "2.5"}
+
+
+def test_table_rows_are_read_with_their_header() -> None:
+    text = "Contact | Email\nIT service desk | it@example.org\nPeople team | people@example.org"
+    assert table_rows(text) == [
+        "Contact: IT service desk; Email: it@example.org",
+        "Contact: People team; Email: people@example.org",
+    ]
+
+
+def test_prose_is_not_a_table() -> None:
+    assert table_rows("One line | with a pipe\nand then plain prose\nand more prose") is None
+    assert table_rows("A single | line") is None
