@@ -154,14 +154,25 @@ def _accept(data: bytes, encoding: str) -> DecodedText | None:
 
 
 def _checked(text: str, encoding: str) -> DecodedText | None:
-    """Refuse text that is mostly control characters: an ELF named .txt decodes as latin-1."""
-    sample = text[:20_000]
+    """Refuse text that is mostly control characters: an ELF named .txt decodes as latin-1.
+
+    Mojibake is repaired first, and in strict UTF-8 the C1 range (U+0080-U+009F) is
+    not counted: it is what double-encoded text ("â\x80\x8e") leaves behind in real
+    documents (a few percent of MS MARCO passages), not evidence of binary data.
+    """
+    repaired = repair_mojibake(text)
+    sample = repaired[:20_000]
+    c1_counts = encoding != "utf-8"
     controls = sum(
-        1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x1b"
+        1
+        for ch in sample
+        if unicodedata.category(ch) == "Cc"
+        and ch not in "\t\n\r\f\v\x1b"
+        and (c1_counts or not 0x80 <= ord(ch) <= 0x9F)
     )
     if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
         return None
-    return DecodedText(repair_mojibake(text), encoding)
+    return DecodedText(repaired, encoding)
 
 
 def _guess_wide_encoding(sample: bytes) -> str | None:

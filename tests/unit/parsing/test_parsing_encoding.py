@@ -122,3 +122,11 @@ def test_polish_in_cp1250_keeps_its_letters() -> None:
     decoded = decode_text(text.encode("cp1250"))
     assert decoded is not None
     assert decoded.text == text
+
+
+def test_double_encoded_utf8_with_c1_controls_is_text_and_repaired() -> None:
+    # MS MARCO-style mojibake: U+200E encoded twice leaves C1 controls behind.
+    data = "monotonic increasing \u200e(not comparable)".encode().decode("latin-1").encode()
+    decoded = decode_text(data)
+    assert decoded is not None
+    assert decoded.text == "monotonic increasing \u200e(not comparable)"
