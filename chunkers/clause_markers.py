@@ -12,6 +12,10 @@ plain "12" needs its "." or ")".
 
 "(i)" is a letter after "(h)" and a Roman numeral otherwise; "(v)", "(x)", "(c)"...
 are Roman numerals only right after their predecessor ("(iv)" before "(v)").
+
+A line holding only a marker and a caption ("2. Fees and Payment") is a heading
+(``is_heading_line``); ``number_parts`` turns a number into integers so that
+``chunkers.inline_clauses`` can tell which number comes next.
 """
 
 from __future__ import annotations
@@ -97,6 +101,41 @@ def clause_label(text: str, marker: ClauseMarker) -> str:
         if caption and _is_caption(caption.group(1)):
             return f"{number} {caption.group(1).strip()}"
     return number
+
+
+def is_heading_line(text: str, marker: ClauseMarker) -> bool:
+    """Whether ``text`` is only a clause heading: "2. Fees and Payment", "ARTICLE IV".
+
+    Such a line names the clauses under it rather than being one: it belongs in
+    the section path, like a title. Nothing may follow the caption (no body, no
+    second line), it may not end a sentence or lead into a list (". ; : ,"), and
+    "(a)" items never head anything.
+    """
+    if marker.rank >= LETTER_RANK:
+        return False
+    rest = text[marker.end :].strip()
+    if not rest:
+        return True
+    caption = _LINE_REST.match(text, marker.end)
+    return (
+        caption is not None
+        and not text[caption.end() :].strip()
+        and rest[-1] not in ".;:,"
+        and _is_caption(caption.group(1))
+    )
+
+
+def number_parts(number: str) -> tuple[int, ...] | None:
+    """A clause number as integers, to tell which number comes next.
+
+    "2.1" gives (2, 1), "Section 4.2" (4, 2), "Article IV" (4,); "(a)" gives None.
+    """
+    value = number.split()[-1] if number.strip() else ""
+    if re.fullmatch(r"\d+(?:\.\d+)*", value):
+        return tuple(int(part) for part in value.split("."))
+    if value.isupper() and _ROMAN.fullmatch(value.lower()):
+        return (_roman_value(value.lower()),)
+    return None
 
 
 def _is_caption(candidate: str) -> bool:

@@ -1,9 +1,14 @@
 """``legal``: chunks made of whole clauses, so none starts mid-clause.
 
 Clauses are found at the start of headings and of lines ("1.", "2.1", "(a)",
-"Article IV", "Section 5"; see ``chunkers.clause_markers``). A clause runs until
-the next one starts, unnumbered paragraphs after it included; paragraphs before
-the first clause (the preamble, recitals) are units of their own. Whole clauses
+"Article IV", "Section 5"; see ``chunkers.clause_markers``), and inside a line
+where a converter joined the lines, at numbers that continue the numbering
+("2. Fees and Payment 2.1 Customer ... 2.2 Invoices ..."; see
+``chunkers.inline_clauses``). A clause runs until the next one starts,
+unnumbered paragraphs after it included; paragraphs before the first clause
+(the preamble, recitals) are units of their own. A line that is only a
+numbered heading ("2. Fees and Payment") is read like a title: it goes into
+the path, not the text, so the chunk under it opens on clause 2.1. Whole clauses
 are packed to the target, never across top-level clauses, so a chunk always
 opens on a clause number. Only a clause that alone exceeds the limit is cut
 (between paragraphs, inline "(a)" items, sentences, then "; " and words); its
@@ -11,21 +16,30 @@ later parts carry ``continued``: "true".
 
 ``section`` is the heading path the chunk's clauses share ("2. Payment > 2.1
 Fees" for a chunk inside 2.1, "2. Payment" for one holding 2.1 and 2.2), and
-``clause`` names the clause the chunk opens with ("2.1(a)"). Unnumbered
+``clause`` names the clause the chunk opens with ("2.1(a)"; a heading left with
+no clause under it, kept as text, names its own number). Unnumbered
 headings sit above all numbering: "Schedule 1" closes clause 12.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chunkers.base import TokenCounter
 from chunkers.blocks import Block
 from chunkers.budget import Budget
-from chunkers.clause_markers import CLAUSE_LINE, ClauseMarker, clause_label, read_marker
+from chunkers.clause_markers import (
+    CLAUSE_LINE,
+    ClauseMarker,
+    clause_label,
+    is_heading_line,
+    number_parts,
+    read_marker,
+)
 from chunkers.element_blocks import DROPPED_KINDS, orphan_blocks
 from chunkers.fitting import clauses, fit, lines, paragraphs, split_before, words
-from chunkers.headings import HeadingTrail
+from chunkers.headings import HeadingTrail, Orphan
+from chunkers.inline_clauses import split_inline_clauses
 from chunkers.packing import pack_blocks
 from chunkers.sentences import split_sentences
 from chunkers.table_rows import table_blocks
@@ -72,19 +86,20 @@ class _ClauseReader:
             self._close()
             marker = read_marker(element.text, self.trail.deepest)
             rank = marker.rank if marker else _HEADING_RANK_STEP * ((element.level or 1) - 1)
-            orphans = self.trail.enter(rank, element.text.strip(), element.page)
-            self.blocks.extend(orphan_blocks(orphans, self.tokens, self.budget))
+            self._enter_heading(rank, element.text.strip(), element.text.strip(), element.page)
         elif element.kind == "table" and element.rows:
             self._close()
             path = self.trail.claim()
             self.blocks.extend(table_blocks(element, path, self.tokens, self.budget))
         else:
-            for index, segment in enumerate(_clause_lines(element.text)):
-                self._read_segment(segment.strip(), element.page, joins_previous=index > 0)
+            for index, line in enumerate(_clause_lines(element.text)):
+                for part, segment in enumerate(split_inline_clauses(line, self._numbering(line))):
+                    joins = index > 0 or part > 0
+                    self._read_segment(segment.strip(), element.page, joins_previous=joins)
 
     def finish(self) -> list[Block]:
         self._close()
-        self.blocks.extend(orphan_blocks(self.trail.finish(), self.tokens, self.budget))
+        self.blocks.extend(self._orphan_blocks(self.trail.finish()))
         return self.blocks
 
     def _read_segment(self, text: str, page: int | None, *, joins_previous: bool) -> None:
@@ -95,11 +110,47 @@ class _ClauseReader:
             self.open.parts.append(("\n" if joins_previous else "\n\n") + text)
             return
         self._close()
+        if marker is not None and is_heading_line(text, marker):
+            self._enter_heading(marker.rank, clause_label(text, marker), text, page)
+            return
         if marker is not None:
             orphans = self.trail.enter(marker.rank, clause_label(text, marker), page)
-            self.blocks.extend(orphan_blocks(orphans, self.tokens, self.budget))
+            self.blocks.extend(self._orphan_blocks(orphans))
         path = self.trail.claim()
         self.open = _Clause(path, self._group(), page, marker is not None, [text])
+
+    def _enter_heading(self, rank: float, label: str, text: str, page: int | None) -> None:
+        """Open a heading: a title, or a line that is only "2. Fees and Payment".
+
+        A heading that starts a group (a top-level clause, or anything above the
+        numbering) lives in the section path alone: every chunk of the group
+        carries it. One deeper ("Section 2.2 Restrictions" under an Article) also
+        opens its clause as the first line: packed with its siblings, the chunk's
+        section stops at the group, and the heading would be lost.
+        """
+        self.blocks.extend(self._orphan_blocks(self.trail.enter(rank, label, page)))
+        if self.trail.path != self._group():
+            self.open = _Clause(self.trail.claim(), self._group(), page, True, [text])
+
+    def _numbering(self, line: str) -> tuple[int, ...] | None:
+        """The clause number in force at the start of ``line``: its own, else the open one's."""
+        marker = read_marker(line, self.trail.deepest)
+        if marker is not None and (parts := number_parts(marker.number)):
+            return parts
+        for label in reversed(self.trail.path):
+            found = read_marker(label)
+            if found is not None and (parts := number_parts(found.number)):
+                return parts
+        return None
+
+    def _orphan_blocks(self, orphans: list[Orphan]) -> list[Block]:
+        """Headings with no clause under them, as text, citing their own number."""
+        found: list[Block] = []
+        for orphan in orphans:
+            number = clause_number(orphan.path)
+            for block in orphan_blocks([orphan], self.tokens, self.budget):
+                found.append(replace(block, metadata={"clause": number}) if number else block)
+        return found
 
     def _group(self) -> tuple[str, ...]:
         """Clauses share chunks only under the same top-level clause."""

@@ -3,7 +3,8 @@
 The conventions the chunkers rely on are set here: reading order kept; a title's
 ``level`` is 1 for the top (unstructured counts ``category_depth`` from 0 for
 HTML/Markdown headings, DOCX heading styles and slide titles, and gives none for
-PDF or plain-text titles, which stay ``None``); tables carry ``rows``; page
+PDF or plain-text titles, which stay ``None``, except numbered plain-text
+headings, levelled by ``text_headings``); tables carry ``rows``; page
 furniture is ``header``; empty elements are dropped; a ``page_break`` sits only
 between content and carries the number of the page it ends.
 """

@@ -28,10 +28,13 @@ from .convert import convert_element, convert_elements
 from .delimited import delimited_elements
 from .email_message import header_element, read_email
 from .formats import Format, display_name
+from .html_breaks import split_clause_breaks
 from .markdown import CodeBlock, split_fenced_code
 from .pdf import parse_pdf
 from .properties import container_title, html_title
 from .structured import json_elements, xml_elements
+from .text_headings import mark_text_headings
+from .text_layout import group_paragraphs
 
 _LANGUAGES = ["eng"]
 _MAX_REASON = 300
@@ -177,25 +180,41 @@ def read_rst(source: Source) -> ParsedDocument:
 
 
 def read_text(source: Source) -> ParsedDocument:
+    """Paragraphs as the text lays them out: clause lines apart, numbered headings as titles."""
     from unstructured.partition.text import partition_text
 
-    raw = run_partitioner(source, partition_text, text=source.decoded())
+    raw = run_partitioner(
+        source, partition_text, text=source.decoded(), paragraph_grouper=group_paragraphs
+    )
+    return _document(source, mark_text_headings(convert_elements(raw)))
+
+
+def read_rtf(source: Source) -> ParsedDocument:
+    """RTF as pandoc's HTML (as unstructured reads it), clause lines kept apart."""
+    raw = run_partitioner(source, _partition_rtf, filename=str(source.path))
     return _document(source, convert_elements(raw))
 
 
+def _partition_rtf(filename: str, **kwargs: Any) -> list[Any]:
+    """``partition_rtf`` with the HTML's line breaks before clause numbers made paragraphs."""
+    from unstructured.file_utils.file_conversion import convert_file_to_html_text_using_pandoc
+    from unstructured.partition.html import partition_html
+
+    markup = convert_file_to_html_text_using_pandoc(source_format="rtf", filename=filename)
+    return list(partition_html(text=split_clause_breaks(markup), **kwargs))
+
+
 def read_by_filename(source: Source) -> ParsedDocument:
-    """DOC, PPT (through LibreOffice), ODT, RTF, EPUB (through pandoc)."""
+    """DOC, PPT (through LibreOffice), ODT, EPUB (through pandoc)."""
     from unstructured.partition.doc import partition_doc
     from unstructured.partition.epub import partition_epub
     from unstructured.partition.odt import partition_odt
     from unstructured.partition.ppt import partition_ppt
-    from unstructured.partition.rtf import partition_rtf
 
     functions: dict[str, Callable[..., Any]] = {
         "doc": partition_doc,
         "ppt": partition_ppt,
         "odt": partition_odt,
-        "rtf": partition_rtf,
         "epub": partition_epub,
     }
     raw = run_partitioner(source, functions[source.format], filename=str(source.path))
@@ -241,7 +260,7 @@ READERS: dict[Format, Reader] = {
     "docx": read_docx,
     "doc": read_by_filename,
     "odt": read_by_filename,
-    "rtf": read_by_filename,
+    "rtf": read_rtf,
     "pptx": read_pptx,
     "ppt": read_by_filename,
     "xlsx": read_spreadsheet,

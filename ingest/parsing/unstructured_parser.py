@@ -12,7 +12,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from ragline.documents import ParsedDocument
+from ragline.documents import Element, ParsedDocument
 from ragline.errors import EmptyDocumentError
 
 from . import unstructured_runtime
@@ -21,6 +21,7 @@ from .detect import detect
 from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
 from .limits import check_file_size
 from .readers import READERS, Source
+from .text_headings import NUMBERING_KEY
 
 
 class UnstructuredParser:
@@ -87,9 +88,12 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
     if not has_content:
         raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
     if document.title is None and document.format not in SPREADSHEET_FORMATS:
-        heading = next(
-            (e.text for e in document.elements if e.kind == "title" and e.level == 1), None
-        )
+        heading = next((e.text for e in document.elements if _names_document(e)), None)
         if heading:
             document = replace(document, title=" ".join(heading.split())[:300])
     return document
+
+
+def _names_document(element: Element) -> bool:
+    """A top heading, unless it is a clause's ("1. Definitions" names a clause, not the file)."""
+    return element.kind == "title" and element.level == 1 and NUMBERING_KEY not in element.metadata

@@ -156,6 +156,113 @@ def services_agreement() -> ParsedDocument:
     return ParsedDocument(format="pdf", elements=elements, title="Master Services Agreement")
 
 
+def services_agreement_text() -> ParsedDocument:
+    """The plain-text contract of ``samples/``, as the parser hands it over.
+
+    One element per clause line; numbered heading lines are titles (their
+    ``numbering`` metadata left out: the chunker does not read it).
+    """
+    e = Element
+    return ParsedDocument(
+        "txt",
+        (
+            e("title", "MASTER SERVICES AGREEMENT"),
+            e("text", _MSA_PREAMBLE),
+            e("title", "1. Definitions", level=1),
+            *(e("text", clause) for clause in _MSA_CLAUSES[1]),
+            e("title", "2. Fees and Payment", level=1),
+            *(e("text", clause) for clause in _MSA_CLAUSES[2]),
+            e("title", "3. Term and Termination", level=1),
+            *(e("text", clause) for clause in _MSA_CLAUSES[3]),
+        ),
+    )
+
+
+def services_agreement_joined_lines() -> ParsedDocument:
+    """The same contract from a converter that joins the lines of each block.
+
+    What unstructured's ``partition_text`` made of it before the parser kept
+    line starts (and what an RTF or HTML converter can still give): each block
+    of lines one ``list_item``, "2. Fees and Payment 2.1 Customer shall pay ...".
+    """
+    blocks = [" ".join([f"{n}. {h}", *_MSA_CLAUSES[n]]) for n, h in _MSA_HEADINGS.items()]
+    return ParsedDocument(
+        "txt",
+        (
+            Element("title", "MASTER SERVICES AGREEMENT"),
+            Element("text", _MSA_PREAMBLE),
+            *(Element("list_item", block) for block in blocks),
+        ),
+    )
+
+
+_MSA_PREAMBLE = (
+    'This Master Services Agreement (the "Agreement") is entered into between Northwind '
+    'Analytics Ltd. (hereinafter "Provider") and the customer named in the Order Form '
+    '(hereinafter "Customer").'
+)
+_MSA_HEADINGS = {1: "Definitions", 2: "Fees and Payment", 3: "Term and Termination"}
+_MSA_CLAUSES = {
+    1: (
+        '1.1 "Services" means the analytics services described in the Order Form.',
+        '1.2 "Confidential Information" means any information disclosed by one party to the '
+        "other that is marked confidential or would reasonably be understood as confidential.",
+    ),
+    2: (
+        "2.1 Customer shall pay the fees set out in the Order Form.",
+        "2.2 Invoices are due within 30 days of the invoice date. Late payments bear interest "
+        "at 1.5% per month.",
+        "2.3 Provider may suspend the Services if an invoice remains unpaid 15 days after "
+        "written notice of non-payment, as permitted under clause 2.4 Suspension below.",
+        "2.4 Suspension does not relieve Customer of its obligation to pay the fees.",
+    ),
+    3: (
+        "3.1 This Agreement starts on the Effective Date and continues for an initial term of "
+        "12 months, renewing automatically for successive 12-month periods.",
+        "3.2 Either party may terminate this Agreement:",
+        "(a) for convenience, with 90 days' written notice before the end of the current term;",
+        "(b) for material breach, if the breach is not cured within 30 days of written notice.",
+    ),
+}
+
+
+def license_agreement() -> ParsedDocument:
+    """A plain-text licence with Articles, Section headings and (a)/(b) items, as parsed."""
+    e = Element
+    return ParsedDocument(
+        "txt",
+        (
+            e("title", "SOFTWARE LICENSE AGREEMENT"),
+            e("title", "ARTICLE 1 - DEFINITIONS", level=1),
+            e(
+                "text",
+                'Section 1.1 "Licensed Software" means the object code of the software listed '
+                "in Exhibit A.",
+            ),
+            e("title", "ARTICLE 2 - LICENSE GRANT", level=1),
+            e(
+                "text",
+                "Section 2.1 Grant. Licensor grants Licensee a non-exclusive, non-transferable "
+                "license to:",
+            ),
+            e("list_item", "(a) install the Licensed Software on up to 50 workstations; and"),
+            e("text", "(b) make one copy of the Licensed Software for backup purposes."),
+            e("title", "Section 2.2 Restrictions", level=2),
+            e("text", "Licensee shall not:"),
+            e("text", "(a) reverse engineer, decompile or disassemble the Licensed Software; or"),
+            e("text", "(b) sublicense, rent or lease the Licensed Software to any third party."),
+            e("title", "ARTICLE 3 - FEES", level=1),
+            e(
+                "text",
+                "Section 3.1 Licensee shall pay the license fee set out in Exhibit B within 30 "
+                "days of delivery, as provided in Section 3.2 Late Payment below.",
+            ),
+            e("title", "Section 3.2 Late Payment", level=2),
+            e("text", "Overdue amounts bear interest at 1% per month."),
+        ),
+    )
+
+
 def gateway_manual() -> ParsedDocument:
     """A Markdown product manual: nested headings, lists, code blocks, a settings table."""
     e = Element
