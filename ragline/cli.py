@@ -150,29 +150,30 @@ def ingest(
     fail_on_error: Annotated[
         bool, typer.Option(help="Exit with status 1 when any document failed.")
     ] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(help="Upload through this running server instead of writing the index here."),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="RAGLINE_API_KEY", help="Admin API key (with --server).")
+    ] = None,
 ) -> None:
-    """Ingest a folder in this process, with a progress bar and a per-format summary.
+    """Ingest a file or folder, with a progress bar and a per-format summary.
 
-    In embedded mode the index has one writer: stop `ragline serve` first (this command
-    says so if the server holds the index).
+    Without --server this process writes the index itself; in embedded mode the index
+    has one writer, so while `ragline serve` runs, pass --server (and --key) to ingest
+    through it.
     """
-    from ingest.folder import ingest_paths, list_files
-    from ragline.runtime import open_runtime
+    from ingest.folder import list_files
 
-    settings = _settings()
     if not path.exists():
         raise _fail(f"no such file or folder: {path}")
     role_list = sorted({r.strip() for r in (roles or "").split(",") if r.strip()})
     files = list_files(path)
     if not files:
         raise _fail(f"no files under {path}")
-    try:
-        runtime = open_runtime(settings)
-    except DependencyUnavailableError as exc:
-        raise _fail(
-            f"{exc.message}\nIf `ragline serve` is running on this data directory, it owns the "
-            "index: stop it first, or upload through its API (POST /buckets/{name}/documents)."
-        ) from None
+    if server and not key:
+        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
     rows: list[Any] = []
     started = time.perf_counter()
     try:
@@ -193,22 +194,59 @@ def ingest(
                 total = max(len(files), done)  # attachments add documents on the way
                 progress.update(task, completed=done, total=total, description=report.name)
 
-            ingest_paths(
-                runtime.ingestion,
-                path,
-                files,
-                bucket=bucket,
-                roles=role_list,
-                doc_type=doc_type,
-                on_file=on_file,
-            )
+            if server and key:
+                from ragline.remote_ingest import ingest_via_server
+
+                ingest_via_server(
+                    server,
+                    key,
+                    path,
+                    files,
+                    bucket=bucket,
+                    roles=role_list,
+                    doc_type=doc_type,
+                    on_file=on_file,
+                )
+            else:
+                _ingest_here(path, files, bucket, role_list, doc_type, on_file)
     except RaglineError as exc:
         raise _fail(exc.message) from None
-    finally:
-        runtime.close()
     _print_summary(rows, time.perf_counter() - started)
     if fail_on_error and any(r.outcome == "failed" for r in rows):
         raise typer.Exit(1)
+
+
+def _ingest_here(
+    path: Path,
+    files: list[Path],
+    bucket: str,
+    roles: list[str],
+    doc_type: str | None,
+    on_file: Any,
+) -> None:
+    from ingest.folder import ingest_paths
+    from ragline.runtime import open_runtime
+
+    settings = _settings()
+    try:
+        runtime = open_runtime(settings)
+    except DependencyUnavailableError as exc:
+        raise DependencyUnavailableError(
+            f"{exc.message}\nIf `ragline serve` is running on this data directory, it owns "
+            "the index: ingest through it with --server URL --key KEY, or stop it first."
+        ) from None
+    try:
+        ingest_paths(
+            runtime.ingestion,
+            path,
+            files,
+            bucket=bucket,
+            roles=roles,
+            doc_type=doc_type,
+            on_file=on_file,
+        )
+    finally:
+        runtime.close()
 
 
 def _print_summary(rows: list[Any], elapsed: float) -> None:

@@ -132,7 +132,23 @@ def test_ingest_folder_then_serve_and_ask(tmp_path: Path, server: Server) -> Non
     server.start()
     held = _run(["ingest", str(docs), "--bucket", "office"], server.data_dir)
     assert held.returncode == 1
-    assert "ragline serve" in held.stderr
+    assert "ragline serve" in held.stderr and "--server" in held.stderr
+
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "printer.md").write_text("# Printers\n\nThe printer on floor 3 is called Gutenberg.\n")
+    (more / "blank.txt").write_text("   ")
+    via = ["ingest", str(more), "--bucket", "floors", "--roles", "public", "--server", server.url]
+    through = _run([*via, "--key", "cli-admin"], server.data_dir)
+    assert through.returncode == 0, through.stderr
+    total = next(line for line in through.stdout.splitlines() if "total" in line)
+    assert [c.strip() for c in total.split("│") if c.strip()][:5] == ["total", "2", "1", "0", "1"]
+    assert "blank.txt" in through.stdout and "empty_document" in through.stdout
+    repeat = _run([*via, "--key", "cli-admin"], server.data_dir)
+    total = next(line for line in repeat.stdout.splitlines() if "total" in line)
+    assert [c.strip() for c in total.split("│") if c.strip()][:5] == ["total", "2", "0", "1", "1"]
+    refused = _run([*via, "--key", "cli-reader"], server.data_dir)
+    assert refused.returncode == 1 and "admin" in refused.stderr
 
     asked = _run(
         ["ask", "What is the guest Wi-Fi password?", "--key", "cli-reader", "--server", server.url],
@@ -141,6 +157,18 @@ def test_ingest_folder_then_serve_and_ask(tmp_path: Path, server: Server) -> Non
     assert asked.returncode == 0, asked.stderr
     assert "printed on the badge" in asked.stdout
     assert "[1] Office Wi-Fi" in asked.stdout
+    printer = _run(
+        [
+            "ask",
+            "What is the printer on floor 3 called?",
+            "--key",
+            "cli-reader",
+            "--server",
+            server.url,
+        ],
+        server.data_dir,
+    )
+    assert "Gutenberg" in printer.stdout
 
     denied = _run(["ask", "wifi", "--key", "wrong", "--server", server.url], server.data_dir)
     assert denied.returncode == 1
