@@ -24,8 +24,8 @@ _SAMPLE_LINES: Final[int] = 50
 
 def delimited_elements(text: str, fmt: Format) -> list[Element]:
     """One ``table`` element holding every non-empty row, padded to the same width."""
-    delimiter = "\t" if fmt == "tsv" else choose_delimiter(text)
     csv.field_size_limit(2**31 - 1)  # a long cell is content, not an attack
+    delimiter = "\t" if fmt == "tsv" else choose_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = [[cell.strip() for cell in row] for row in reader]
     rows = [row for row in rows if any(row)]

@@ -43,6 +43,10 @@ _MD_SIGNAL = re.compile(
     re.MULTILINE,
 )
 _RST_SIGNAL = re.compile(r"^\.\. [\w-]+::|^(=+|-+|~+|\^+)\s*$", re.MULTILINE)
+#: libmagic's name for bytes it recognises as nothing in particular.
+_UNRECOGNISED: Final = "application/octet-stream"
+#: Letters whose spoken name starts with a vowel sound: "an HTML", "an RTF".
+_VOWEL_SOUND_LETTERS: Final = frozenset("AEFHILMNORSX")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,8 @@ def detect(data: bytes, *, filename: str | None, content_type: str | None) -> De
 
     Raises:
         UnsupportedFormatError: a format the parser does not read (named by its
-            media type), including binary data under a text name.
+            media type), including binary data under a text name; binary data
+            libmagic cannot name under a format's name says the name is wrong.
         CorruptDocumentError: a container that cannot be opened.
         EncryptedDocumentError: a password-protected Office file (found while
             telling compound files apart).
@@ -79,7 +84,8 @@ def detect(data: bytes, *, filename: str | None, content_type: str | None) -> De
 
     decoded = decode_text(data, declared=media_type_charset(content_type))
     if decoded is None:
-        raise UnsupportedFormatError(_binary_message(data, filename, claimed))
+        claim = _claim(filename, by_name, content_type, by_type)
+        raise UnsupportedFormatError(_binary_message(data, claim))
     text_hint = next((f for f in (by_name, by_type) if f in TEXT_FORMATS), None)
     return Detected(text_hint or sniff_text_format(decoded.text), decoded)
 
@@ -121,12 +127,56 @@ def _zip_format(data: bytes, claimed: Format | None) -> Format:
     raise UnsupportedFormatError("format 'application/zip' is not supported")
 
 
-def _binary_message(data: bytes, filename: str | None, claimed: Format | None) -> str:
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What the name (or else the declared type) says a file is, phrased for a message."""
+
+    format: Format
+    subject: str  # "'report.pdf' is named as PDF"
+
+
+def _claim(
+    filename: str | None, by_name: Format | None, content_type: str | None, by_type: Format | None
+) -> _Claim | None:
+    if by_name is not None:
+        return _Claim(by_name, f"'{filename}' is named as {_label(by_name)}")
+    if by_type is not None and content_type:
+        media_type = content_type.split(";", 1)[0].strip()
+        return _Claim(by_type, f"the file is declared as {_label(by_type)} ({media_type})")
+    return None
+
+
+def _binary_message(data: bytes, claim: _Claim | None) -> str:
+    """Why binary content is refused, in the words of the user who named the file.
+
+    Content libmagic cannot name either ("unrecognised binary data") is most often
+    a damaged or mislabelled file, so the message leads with what the name promised;
+    content libmagic does name (an executable) is refused by that name.
+    """
     media_type = _libmagic_media_type(data)
-    message = f"format '{media_type}' is not supported"
-    if claimed in TEXT_FORMATS and filename:
-        message += f": '{filename}' is named as text but holds binary data"
-    return message
+    unrecognised = media_type == _UNRECOGNISED
+    if claim is None:
+        return f"format '{media_type}' is not supported" + (
+            " (unrecognised binary data)" if unrecognised else ""
+        )
+    if claim.format in TEXT_FORMATS:
+        if unrecognised:
+            return f"{claim.subject} but holds unrecognised binary data"
+        return f"format '{media_type}' is not supported: {claim.subject} but holds binary data"
+    name = display_name(claim.format)
+    mismatch = f"{claim.subject} but its content is not {_article(name)} {name}"
+    if unrecognised:
+        return f"{mismatch} (unrecognised binary data)"
+    return f"format '{media_type}' is not supported: {mismatch}"
+
+
+def _label(fmt: Format) -> str:
+    return "text" if fmt in TEXT_FORMATS else display_name(fmt)
+
+
+def _article(name: str) -> str:
+    """``a`` or ``an`` before a format's letters as they are spoken ("an XLSX", "a PDF")."""
+    return "an" if name[:1] in _VOWEL_SOUND_LETTERS else "a"
 
 
 def _libmagic_media_type(data: bytes) -> str:
@@ -134,11 +184,11 @@ def _libmagic_media_type(data: bytes) -> str:
     try:
         import magic
     except ImportError:  # libmagic missing: still refuse, with a generic name
-        return "application/octet-stream"
+        return _UNRECOGNISED
     try:
         return str(magic.from_buffer(data[:65536], mime=True))
     except (OSError, magic.MagicException):
-        return "application/octet-stream"
+        return _UNRECOGNISED
 
 
 def _is_json(text: str) -> bool:

@@ -17,6 +17,7 @@ from ragline.errors import EmptyDocumentError
 
 from . import unstructured_runtime
 from .archives import check_expansion, open_zip
+from .bounded_elements import bound_elements
 from .detect import detect
 from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
 from .limits import check_file_size
@@ -83,10 +84,15 @@ class UnstructuredParser:
 
 
 def _finished(document: ParsedDocument) -> ParsedDocument:
-    """Refuse a document with nothing to index; fill in a title from the first top heading."""
+    """Refuse a document with nothing to index; bound its elements; fill in a title.
+
+    The title comes from the first top heading; the bound (``bounded_elements``)
+    cuts over-long paragraphs and cells so nothing downstream gets a megabyte.
+    """
     has_content = any(e.text.strip() for e in document.elements) or document.attachments
     if not has_content:
         raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
+    document = replace(document, elements=tuple(bound_elements(document.elements)))
     if document.title is None and document.format not in SPREADSHEET_FORMATS:
         heading = next((e.text for e in document.elements if _names_document(e)), None)
         if heading:

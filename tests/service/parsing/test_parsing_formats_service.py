@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import parsing_documents as make
@@ -250,6 +251,24 @@ def test_executable_named_txt_is_refused(parser: IsolatedParser, tmp_path: Path)
         UnsupportedFormatError, match=r"format 'application/x-[\w-]+' is not supported"
     ):
         parser.parse(source)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("random.pdf", "'random.pdf' is named as PDF but its content is not a PDF"),
+        ("random.docx", "'random.docx' is named as DOCX but its content is not a DOCX"),
+        ("random.xlsx", "'random.xlsx' is named as XLSX but its content is not an XLSX"),
+    ],
+)
+def test_random_bytes_under_a_format_name_say_what_happened(
+    parser: IsolatedParser, tmp_path: Path, name: str, expected: str
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(random.Random(42).randbytes(4096))
+    with pytest.raises(UnsupportedFormatError) as caught:
+        parser.parse(source)
+    assert caught.value.message == f"{expected} (unrecognised binary data)"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from ingest.parsing.delimited import choose_delimiter, delimited_elements
@@ -54,3 +56,10 @@ def test_large_files_are_not_truncated() -> None:
 def test_an_all_numeric_first_row_is_not_a_header() -> None:
     (table,) = delimited_elements("1,2\n3,4\n", "csv")
     assert table.has_header is False
+
+
+def test_a_cell_past_the_csv_modules_default_field_limit_is_read() -> None:
+    csv.field_size_limit(131_072)  # the csv module's default, as a fresh process has it
+    long_cell = "word " * 40_000  # 200,000 characters
+    (table,) = delimited_elements(f"name,notes\nalpha,{long_cell}\nbeta,short\n", "csv")
+    assert table.rows == (("name", "notes"), ("alpha", long_cell.strip()), ("beta", "short"))

@@ -137,3 +137,55 @@ def test_utf16_text_without_a_bom_is_text_not_binary() -> None:
 def test_text_formats_are_sniffed_from_content(text: str, expected: str) -> None:
     assert sniff_text_format(text) == expected
     assert detect(text.encode(), filename=None, content_type=None).format == expected
+
+
+RANDOM_BYTES = bytes((i * 151 + 7) % 256 for i in range(4096))  # no signature, not text
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("random.pdf", "'random.pdf' is named as PDF but its content is not a PDF"),
+        ("random.docx", "'random.docx' is named as DOCX but its content is not a DOCX"),
+        ("random.xlsx", "'random.xlsx' is named as XLSX but its content is not an XLSX"),
+    ],
+)
+def test_unrecognised_binary_under_a_format_name_says_the_name_is_wrong(
+    filename: str, expected: str
+) -> None:
+    with pytest.raises(UnsupportedFormatError) as caught:
+        detect(RANDOM_BYTES, filename=filename, content_type=None)
+    assert caught.value.message == f"{expected} (unrecognised binary data)"
+
+
+def test_unrecognised_binary_under_a_declared_type_names_the_type() -> None:
+    with pytest.raises(UnsupportedFormatError) as caught:
+        detect(RANDOM_BYTES, filename=None, content_type="application/pdf; name=x")
+    assert caught.value.message == (
+        "the file is declared as PDF (application/pdf) but its content is not a PDF "
+        "(unrecognised binary data)"
+    )
+
+
+def test_unrecognised_binary_under_a_text_name() -> None:
+    with pytest.raises(UnsupportedFormatError) as caught:
+        detect(RANDOM_BYTES, filename="notes.txt", content_type=None)
+    assert caught.value.message == "'notes.txt' is named as text but holds unrecognised binary data"
+
+
+def test_an_executable_under_a_format_name_is_refused_by_its_real_type() -> None:
+    with pytest.raises(UnsupportedFormatError) as caught:
+        detect(ELF, filename="tool.pdf", content_type=None)
+    message = caught.value.message
+    assert message.startswith("format 'application/x-") and "not supported" in message
+    assert message.endswith("'tool.pdf' is named as PDF but its content is not a PDF")
+
+
+def test_nameless_binary_is_refused_by_its_type() -> None:
+    with pytest.raises(UnsupportedFormatError, match=r"^format 'application/x-[\w-]+' is not"):
+        detect(ELF, filename=None, content_type=None)
+    with pytest.raises(UnsupportedFormatError) as caught:
+        detect(RANDOM_BYTES, filename="blob", content_type=None)
+    assert caught.value.message == (
+        "format 'application/octet-stream' is not supported (unrecognised binary data)"
+    )
