@@ -13,4 +13,9 @@ echo "==> mypy"
 echo "==> import every module"
 .venv/bin/python scripts/check_imports.py
 echo "==> pytest"
-.venv/bin/python -m pytest "$@"
+if [ "$#" -eq 0 ]; then
+  # The whole suite also enforces the coverage floor (pyproject: tool.coverage).
+  .venv/bin/python -m pytest --cov --cov-report=term
+else
+  .venv/bin/python -m pytest "$@"
+fi
