@@ -94,10 +94,24 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
         raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
     document = replace(document, elements=tuple(bound_elements(document.elements)))
     if document.title is None and document.format not in SPREADSHEET_FORMATS:
-        heading = next((e.text for e in document.elements if _names_document(e)), None)
+        heading = _opening_title(document.elements) or next(
+            (e.text for e in document.elements if _names_document(e)), None
+        )
         if heading:
             document = replace(document, title=" ".join(heading.split())[:300])
     return document
+
+
+def _opening_title(elements: tuple[Element, ...]) -> str | None:
+    """An unnumbered heading that opens the document names it, whatever its level.
+
+    Plain text has no heading levels: "MASTER SERVICES AGREEMENT" on the first line
+    is the title even though the parser cannot say it is a level-1 heading.
+    """
+    first = next((e for e in elements if e.kind not in ("header", "page_break")), None)
+    if first is None or first.kind != "title" or NUMBERING_KEY in first.metadata:
+        return None
+    return first.text
 
 
 def _names_document(element: Element) -> bool:

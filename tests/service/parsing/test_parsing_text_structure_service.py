@@ -115,8 +115,8 @@ def test_plain_text_contract_keeps_one_element_per_clause(
         ),
     ]
     assert document.elements[4].metadata == {"numbering": "2"}
-    # a clause heading names a clause, not the document
-    assert document.title is None
+    # the opening heading names the document; a clause heading ("1. Definitions") never does
+    assert document.title == "MASTER SERVICES AGREEMENT"
 
 
 def test_plain_text_articles_and_sections_nest(parser: IsolatedParser, tmp_path: Path) -> None:
