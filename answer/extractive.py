@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from answer.sentence_cache import SentenceVectorCache
 from answer.text import content_words, split_sentences, table_rows
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import RetrievedChunk
@@ -43,28 +46,34 @@ def select_sentences(
     question: str,
     chunks: Sequence[RetrievedChunk],
     dense: DenseEncoder,
+    cache: SentenceVectorCache,
     *,
     max_sentences: int,
     min_relevance: float,
 ) -> list[ExtractedSentence]:
     """Rank the chunks' sentences by closeness to the question; keep the relevant best."""
-    candidates: list[tuple[str, RetrievedChunk, int]] = []
+    per_chunk: list[tuple[RetrievedChunk, int, list[str]]] = []
+    budget = _MAX_CANDIDATES
     for rank, chunk in enumerate(chunks):
-        for sentence in table_rows(chunk.text) or split_sentences(chunk.text):
-            if len(sentence.split()) >= _MIN_WORDS:
-                candidates.append((sentence, chunk, rank))
-    candidates = candidates[:_MAX_CANDIDATES]
-    if not candidates:
+        units = table_rows(chunk.text) or split_sentences(chunk.text)
+        sentences = [s for s in units if len(s.split()) >= _MIN_WORDS][:budget]
+        if sentences:
+            per_chunk.append((chunk, rank, sentences))
+            budget -= len(sentences)
+        if budget <= 0:
+            break
+    if not per_chunk:
         return []
-    vectors = dense.embed([question] + [c[0] for c in candidates])
-    question_vec, sentence_vecs = vectors[0], vectors[1:]
+    vectors = cache.vectors([(chunk.chunk_id, sentences) for chunk, _, sentences in per_chunk])
+    question_vec = np.asarray(dense.embed_one(question), dtype=np.float32)
     question_words = set(content_words(question))
     scored = []
-    for (sentence, chunk, rank), vec in zip(candidates, sentence_vecs, strict=True):
-        cosine = sum(a * b for a, b in zip(question_vec, vec, strict=True))
-        relevance = 0.75 * cosine + 0.25 * _lexical_overlap(question_words, sentence)
-        relevance += 0.02 / (1 + rank)  # a nudge to the retriever's order on near-ties
-        scored.append(ExtractedSentence(sentence, chunk, round(relevance, 4)))
+    for chunk, rank, sentences in per_chunk:
+        cosines = vectors[chunk.chunk_id] @ question_vec
+        for sentence, cosine in zip(sentences, cosines, strict=True):
+            relevance = 0.75 * float(cosine) + 0.25 * _lexical_overlap(question_words, sentence)
+            relevance += 0.02 / (1 + rank)  # a nudge to the retriever's order on near-ties
+            scored.append(ExtractedSentence(sentence, chunk, round(relevance, 4)))
     scored.sort(key=lambda s: -s.relevance)
     best = scored[0].relevance
     if best < min_relevance:

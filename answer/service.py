@@ -9,6 +9,7 @@ from typing import Protocol
 
 from answer.extractive import compose, select_sentences
 from answer.grounding import Grounding, ground
+from answer.sentence_cache import SentenceVectorCache
 from ragline.errors import InvalidInputError
 from ragline.settings import AnswerSettings
 from retrieval.access import Principal, RequestedFilters, search_filter
@@ -63,6 +64,7 @@ class AnswerService:
         self._settings = settings
         self._default_top_k = default_top_k
         self._max_question_chars = max_question_chars
+        self._sentence_vectors = SentenceVectorCache(dense)
 
     def ask(
         self,
@@ -86,6 +88,7 @@ class AnswerService:
             question,
             chunks,
             self._dense,
+            self._sentence_vectors,
             max_sentences=self._settings.max_sentences,
             min_relevance=self._settings.min_relevance,
         )
