@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n{2,}|\n(?=\s*[-*•]\s)")
+from chunkers.sentences import split_sentences as chunk_sentences
+
 _WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "dr.", "no.", "fig.", "inc.")
 
 STOPWORDS = frozenset(
     """
@@ -27,18 +27,12 @@ STOPWORDS = frozenset(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a chunk, whitespace-normalised, empty ones dropped."""
-    pieces = _SENTENCE_END.split(text)
-    merged: list[str] = []
-    for piece in pieces:
-        piece = " ".join(piece.split())
-        if not piece:
-            continue
-        if merged and merged[-1].lower().endswith(_ABBREVIATIONS):
-            merged[-1] = f"{merged[-1]} {piece}"
-        else:
-            merged.append(piece)
-    return merged
+    """Sentences of a chunk, whitespace-normalised, empty ones dropped.
+
+    The boundaries are the chunkers' (one rule set for the whole service), so an
+    answer quotes the same sentences that chunk windows were cut at.
+    """
+    return [" ".join(piece.split()) for piece in chunk_sentences(text) if piece.strip()]
 
 
 def _stem(word: str) -> str:
