@@ -1,7 +1,8 @@
 """The ingestion pipeline as plain functions: one document in, its chunks in the index.
 
-Celery tasks (``workers/tasks.py``), the embedded in-process worker and the CLI all
-call :func:`ingest_document`; there is no second copy of this flow.
+Celery tasks (``workers/tasks.py``, also run by the embedded worker) and the CLI's
+folder ingestion (``ingest/folder.py``) all call :func:`ingest_document`; there is no
+second copy of this flow.
 
 Order of writes, chosen so that a crash at any point heals on the next run and a
 reader never sees a half-updated document:
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -189,19 +190,6 @@ def _register_attachments(
         if registration.needs_ingest:
             queued.append(registration.document.id)
     return tuple(queued)
-
-
-def ingest_with_children(
-    deps: IngestionDeps, document_id: str, enqueue: Callable[[str], None] | None = None
-) -> IngestResult:
-    """Ingest a document; its attachments go to ``enqueue`` or, without one, inline."""
-    result = ingest_document(deps, document_id)
-    for child in result.children:
-        if enqueue is not None:
-            enqueue(child)
-        else:
-            ingest_with_children(deps, child)
-    return result
 
 
 def record_unexpected_failure(deps: IngestionDeps, document_id: str, exc: BaseException) -> None:

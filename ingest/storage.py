@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -99,11 +98,3 @@ class LocalBucketStore:
 
     def delete_derived(self, parent_id: str) -> None:
         shutil.rmtree(self._derived / parent_id, ignore_errors=True)
-
-    def iter_folder(self, folder: Path) -> Iterator[StoredObject]:
-        """Every regular, non-hidden file under ``folder``, in a stable order."""
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder)
-            if not path.is_file() or any(part.startswith(".") for part in rel.parts):
-                continue
-            yield StoredObject(rel.as_posix(), path, path.stat().st_size, hash_file(path))

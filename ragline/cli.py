@@ -102,6 +102,9 @@ def _run_demo(base_url: str, key: str) -> None:
     """Upload the samples through the public API, wait for them, ask the first question."""
     import httpx
 
+    from ingest.folder import list_files
+    from ragline.remote_ingest import ingest_via_server
+
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
         for _ in range(600):
@@ -110,22 +113,19 @@ def _run_demo(base_url: str, key: str) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        http.post("/buckets", json={"name": "samples", "roles": ["public"]})
-        ids = []
-        for path in sorted(SAMPLES_DIR.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                with path.open("rb") as fh:
-                    resp = http.post("/buckets/samples/documents", files={"file": (path.name, fh)})
-                ids.append(resp.json()["document_id"])
-        deadline = time.monotonic() + 600
-        pending = set(ids)
-        while pending and time.monotonic() < deadline:
-            for doc_id in list(pending):
-                if http.get(f"/documents/{doc_id}").json()["status"] in ("indexed", "failed"):
-                    pending.discard(doc_id)
-            time.sleep(0.5)
+        # The same upload-and-wait path as `ragline ingest --server`.
+        reports = ingest_via_server(
+            base_url,
+            key,
+            SAMPLES_DIR,
+            list_files(SAMPLES_DIR),
+            bucket="samples",
+            roles=["public"],
+            doc_type=None,
+            on_file=lambda _: None,
+        )
         answer = http.post("/ask", json={"question": DEMO_QUESTION}).json()
-    console.print(f"\n[bold]Sample documents ingested ({len(ids)}).[/] First question:")
+    console.print(f"\n[bold]Sample documents ingested ({len(reports)}).[/] First question:")
     console.print(f"  Q: {DEMO_QUESTION}\n  A: {answer.get('answer')}")
     for n, c in enumerate(answer.get("citations", []), start=1):
         console.print(f"     [{n}] {c['title']} ({c['source']}, section {c['section']})")

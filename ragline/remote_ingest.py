@@ -24,6 +24,8 @@ from ragline.errors import (
 )
 
 _DONE = ("indexed", "failed")
+# Only these formats can bring attachments; listing the bucket for any other is waste.
+_CARRIES_ATTACHMENTS = frozenset({"eml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ def _wait_all(
         )
         reports.append(report)
         on_file(report)
-        if upload.unchanged:
+        if upload.unchanged or body.get("format") not in _CARRIES_ATTACHMENTS:
             continue
         listed = api.call("GET", "/documents", params={"bucket": body["bucket"], "limit": 1000})
         for child in listed.json()["documents"]:

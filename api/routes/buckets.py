@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
@@ -61,11 +62,8 @@ def create_bucket(body: BucketCreate, _: AdminDep, services: ServicesDep) -> Buc
     roles = sorted({r.strip() for r in body.roles if r.strip()})
     if not roles:
         raise InvalidInputError("a bucket needs at least one role")
-    if body.source is not None:
-        from pathlib import Path
-
-        if not Path(body.source).expanduser().is_dir():
-            raise InvalidInputError(f"source folder does not exist: {body.source}")
+    if body.source is not None and not Path(body.source).expanduser().is_dir():
+        raise InvalidInputError(f"source folder does not exist: {body.source}")
     bucket = services.runtime.registry.create_bucket(
         body.name, roles, _check_doc_type(body.doc_type), body.source
     )
