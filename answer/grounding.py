@@ -1,7 +1,9 @@
 """Grounding: how much of each answer sentence its cited chunks support.
 
 A first, honest version: lexical support. A sentence is supported to the extent
-that its content words occur in the chunks it cites; a number that the chunks do
+that its terms (``text.terms``, the ones BM25 indexes: stemmed, stopwords dropped,
+"yes" and "no" kept since they are what such an answer claims) occur in the chunks
+it cites; a number that the chunks do
 not contain counts against it, because a wrong figure is the most harmful kind of
 unsupported claim. A later version replaces this with a stronger checker behind the
 same function.
@@ -13,7 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from answer.text import content_words, numbers, split_sentences
+from answer.text import numbers, split_sentences
+from text.terms import terms
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 
@@ -26,10 +29,10 @@ class Grounding:
 
 
 def sentence_support(sentence: str, sources: Sequence[str]) -> float:
-    words = content_words(sentence)
+    words = terms(sentence)
     if not words:
         return 1.0
-    vocabulary = {w for text in sources for w in content_words(text)}
+    vocabulary = {w for text in sources for w in terms(text)}
     covered = sum(1 for w in words if w in vocabulary) / len(words)
     claimed = numbers(sentence)
     if claimed:

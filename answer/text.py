@@ -1,51 +1,29 @@
-"""Sentence splitting and content words, shared by answer selection and grounding.
+"""Sentences and content words as answers read them, and table chunks read as rows.
 
-Deliberately light (regular expressions, no spaCy): it runs on every request.
+What a sentence and a term are is ``text``'s (one rule set for the whole service):
+an answer quotes the sentences chunk windows were cut at, and grounding checks the
+terms that BM25 indexed. Deliberately light (regular expressions and a memoised
+stemmer, no spaCy): it runs on every request.
 """
 
 from __future__ import annotations
 
 import re
 
-from chunkers.sentences import split_sentences as chunk_sentences
+from text.sentences import split_sentences as sentence_pieces
+from text.terms import terms
 
-_WORD = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves shall may might must also per via within without upon
-    """.split()  # noqa: SIM905 - a word list reads best as text
-)
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a chunk, whitespace-normalised, empty ones dropped.
-
-    The boundaries are the chunkers' (one rule set for the whole service), so an
-    answer quotes the same sentences that chunk windows were cut at.
-    """
-    return [" ".join(piece.split()) for piece in chunk_sentences(text) if piece.strip()]
-
-
-def _stem(word: str) -> str:
-    """A tiny suffix stripper: enough for 'policies'/'policy', 'days'/'day' to meet."""
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", "e"), ("s", "")):
-        if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
+    """Sentences of a chunk, whitespace-normalised, empty ones dropped."""
+    return [" ".join(piece.split()) for piece in sentence_pieces(text) if piece.strip()]
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased, lightly stemmed words that carry meaning (stopwords removed)."""
-    return [_stem(w) for w in (m.lower() for m in _WORD.findall(text)) if w not in STOPWORDS]
+    """The terms of ``text`` (``text.terms``): stemmed, stopwords dropped, in order."""
+    return terms(text)
 
 
 def numbers(text: str) -> set[str]:

@@ -6,6 +6,10 @@ numbered clause lines, Article/Section headings, contract vocabulary
 ("WHEREAS", "hereinafter", "this Agreement"...), and a high density of "shall".
 One cue alone is common in manuals (numbered steps) or specifications
 ("shall"), so it takes two. Only the first 50,000 characters are read.
+
+Clause lines and headings are the markers of ``text.clauses``: a clause line is a
+sub-clause number ("2.1") or a lower-case item ("(a)", "(iv)"), since plain "1."
+steps are as common in manuals; a heading line is an Article or a Section.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import re
 
 from ragline.documents import ParsedDocument
+from text.clauses import ClauseMarker, line_markers
 
 FORMAT_DOC_TYPES = {
     "xlsx": "tables",
@@ -30,12 +35,6 @@ FORMAT_DOC_TYPES = {
 SAMPLE_CHARS = 50_000
 LEGAL_SCORE = 4
 
-_CLAUSE_LINE = re.compile(
-    r"(?m)^\s*(?:\d{1,3}\.\d{1,3}(?:\.\d{1,3})*\.?\s+\S|\((?:[a-z]{1,3}|[ivx]+)\)\s+\S)"
-)
-_HEADING_LINE = re.compile(
-    r"(?m)^\s*(?:ARTICLE|Article|SECTION|Section|\u00a7)\s*(?:\d+|[IVXLC]+)\b"
-)
 _LEGAL_TERMS = (
     "whereas",
     "hereinafter",
@@ -68,9 +67,10 @@ def detect_doc_type(doc: ParsedDocument) -> str:
 def legal_score(text: str) -> int:
     """How strongly ``text`` reads like a contract (0 = not at all)."""
     score = 0
-    if len(_CLAUSE_LINE.findall(text)) >= 3:
+    markers = list(line_markers(text))
+    if sum(1 for marker in markers if _is_clause_line(marker)) >= 3:
         score += 2
-    if len(_HEADING_LINE.findall(text)) >= 2:
+    if sum(1 for marker in markers if _is_legal_heading(marker)) >= 2:
         score += 2
     lowered = text.lower()
     terms = sum(1 for term in _LEGAL_TERMS if term in lowered)
@@ -79,6 +79,17 @@ def legal_score(text: str) -> int:
     if words and len(_SHALL.findall(text)) * 1000 / words >= 4:
         score += 2
     return score
+
+
+def _is_clause_line(marker: ClauseMarker) -> bool:
+    if marker.kind == "number":
+        return len(marker.parts) > 1
+    return marker.kind == "item" and marker.number.islower()
+
+
+def _is_legal_heading(marker: ClauseMarker) -> bool:
+    """Article or Section; a "Part" or a "Chapter" is as common in a manual."""
+    return marker.kind == "section" or marker.word.lower() == "article"
 
 
 def _sample(doc: ParsedDocument) -> str:

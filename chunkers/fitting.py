@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from chunkers.base import TokenCounter
-from chunkers.sentences import split_sentences
+from text.sentences import split_sentences
 
 Splitter = Callable[[str], list[str]]
 # A first guess at how many characters a token spans, for the character cut only.

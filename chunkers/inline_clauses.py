@@ -1,6 +1,6 @@
 """Clause numbers inside a line, for text whose line breaks a converter dropped.
 
-Clause starts are read at line starts (``clause_markers.CLAUSE_LINE``), where a
+Clause starts are read at line starts (``text.clauses.CLAUSE_LINE``), where a
 number opens a clause; inside a line the same number is usually a reference
 ("as set out in 2.2"). But some converters join a contract's lines, giving
 "2. Fees and Payment 2.1 Customer shall pay ... 2.2 Invoices are due ...",
@@ -10,11 +10,12 @@ mid-clause.
 Inside a line, a number is a clause start only when it continues the numbering
 in force: the first sub-clause of the current clause (2.1 after 2), the next
 sibling of the current clause or of one it sits in (2.2 after 2.1, 3 after
-2.3). It must also look like a clause start: followed by a capital letter, an
-opening quote or bracket; not right after a word that makes it a reference
-("clause 2.2", "and 2.2", "under 2.2"); a plain "3." only after the end of a
-sentence. A reference that happens to name the next clause and pass all of
-that is cut too: rare, and it costs a cut between sentences, not lost text.
+2.3). It must also look like a clause start (``text.clauses.INLINE_NUMBER``:
+followed by a capital letter, an opening quote or bracket); not right after a
+word that makes it a reference ("clause 2.2", "and 2.2", "under 2.2"); a plain
+"3." only after the end of a sentence. A reference that happens to name the
+next clause and pass all of that is cut too: rare, and it costs a cut between
+sentences, not lost text.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ import re
 from itertools import pairwise
 from typing import Final
 
-_INLINE_NUMBER = re.compile(
-    r"(?<=\s)(?:(?P<dotted>\d{1,3}(?:\.\d{1,3})+)\.?|(?P<plain>\d{1,3})\.)"
-    r"(?=\s+[A-Z(\"'\u201c\u2018])"
-)
+from text.clauses import INLINE_NUMBER
+
 _SENTENCE_END = re.compile(r"[.;:][\"')\]\u201d\u2019]*\s+$")
 _CITING_NOUNS: Final = frozenset({"clause", "section", "article", "paragraph", "schedule"})
 _CITING_WORDS: Final = frozenset(
@@ -44,7 +43,7 @@ def split_inline_clauses(text: str, current: tuple[int, ...] | None) -> list[str
     if current is None:
         return [text]
     cuts: list[int] = []
-    for found in _INLINE_NUMBER.finditer(text):
+    for found in INLINE_NUMBER.finditer(text):
         number = tuple(int(part) for part in (found["dotted"] or found["plain"]).split("."))
         before = text[: found.start()]
         if not follows(current, number) or _is_reference(before):

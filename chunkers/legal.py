@@ -1,7 +1,7 @@
 """``legal``: chunks made of whole clauses, so none starts mid-clause.
 
 Clauses are found at the start of headings and of lines ("1.", "2.1", "(a)",
-"Article IV", "Section 5"; see ``chunkers.clause_markers``), and inside a line
+"Article IV", "Section 5"; see ``text.clauses``), and inside a line
 where a converter joined the lines, at numbers that continue the numbering
 ("2. Fees and Payment 2.1 Customer ... 2.2 Invoices ..."; see
 ``chunkers.inline_clauses``). A clause runs until the next one starts,
@@ -28,22 +28,16 @@ from dataclasses import dataclass, field, replace
 from chunkers.base import TokenCounter
 from chunkers.blocks import Block
 from chunkers.budget import Budget
-from chunkers.clause_markers import (
-    CLAUSE_LINE,
-    ClauseMarker,
-    clause_label,
-    is_heading_line,
-    number_parts,
-    read_marker,
-)
+from chunkers.clause_markers import ClauseMarker, clause_label, is_heading_line, read_marker
 from chunkers.element_blocks import DROPPED_KINDS, orphan_blocks
 from chunkers.fitting import clauses, fit, lines, paragraphs, split_before, words
 from chunkers.headings import HeadingTrail, Orphan
 from chunkers.inline_clauses import split_inline_clauses
 from chunkers.packing import pack_blocks
-from chunkers.sentences import split_sentences
 from chunkers.table_rows import table_blocks
 from ragline.documents import ChunkDraft, Element, ParsedDocument
+from text.clauses import CLAUSE_LINE, number_parts
+from text.sentences import split_sentences
 
 # Inline "(a)" / "(iv)" items; not "(30)", which is how contracts repeat a number.
 _inline_items = split_before(r"(?<=\s)\((?:[a-z]{1,4}|[A-Z])\)\s")

@@ -48,6 +48,17 @@ def resolve_doc_type(requested: str | None, doc: ParsedDocument) -> str:
     return detect_doc_type(doc)
 
 
+def known_doc_type(requested: str | None) -> str | None:
+    """A requested type, normalised; ``None`` for "detect". Refuses unknown types.
+
+    Called where a type enters the system (an upload, a bucket, the CLI), so that a
+    typo is a clear error at the door, not a document stuck in the queue.
+    """
+    if requested is None or not requested.strip():
+        return None
+    return _known(requested)
+
+
 def chunk_document(doc: ParsedDocument, doc_type: str, tokens: TokenCounter) -> list[ChunkDraft]:
     """Chunk drafts in reading order, each ``tokens.count(text) <= tokens.max_tokens``.
 

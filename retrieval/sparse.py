@@ -14,59 +14,31 @@ Term ids are ``zlib.crc32`` of the UTF-8 term: a 32-bit unsigned value (what Qdr
 sparse indices hold), identical in every process and Python version, unlike the salted
 built-in ``hash``. A collision merges two terms, which only blurs BM25 a little.
 
-Tokenisation, chosen so that the ids never depend on what else is installed:
-
-- NFKC normalisation and ``casefold`` ("Straße" -> "strasse", full-width digits -> ASCII);
-- word tokens are runs of Unicode letters and digits; runs joined by ``- . / : _`` (or
-  ``,`` between digits) form one compound token. A compound ("x-200", "v2.1",
-  "foo_bar.py", "1,000") is kept whole *and* split into its parts, so the exact
-  identifier scores highest while "X200"-less queries such as "x 200" still match;
-- English stopwords (the Snowball list, kept below so it cannot change under us) are
-  dropped; compounds are never dropped;
-- alphabetic terms are stemmed with the Snowball English (Porter2) stemmer from
-  NLTK, which needs no data download; terms with digits and compounds are not stemmed.
+Terms are ``text.terms``'s, the same grounding checks an answer with: NFKC and
+casefold, compounds ("x-200", "v2.1") kept whole and split into their parts, the
+Snowball stopwords (without "no": see ``text.terms.STOPWORDS``), Snowball English
+stemming for alphabetic terms. The rules are pinned there, in code rather than in
+what else is installed, so the ids cannot change under an index.
 
 Why not qdrant-edge's bundled ``Bm25``: it is deterministic and would serve both
 adapters, but it splits "X-200" into "x" and "200" and "v2.1" into "v2" and "1", so an
 exact identifier cannot outrank documents that merely contain its pieces; its tokenizer
 and hash live in a compiled binary whose upgrade could silently change term ids under
 an existing index. Here the term-id scheme is ours, visible, and pinned by unit tests
-(``tests/unit/retrieval/test_sparse.py``). Changing the tokenizer, stopwords, stemmer
-or hash changes the ids: such a change needs a re-index, like a new embedding model.
+(``tests/unit/retrieval/test_sparse.py``, ``tests/unit/text/``). Changing the tokenizer,
+stopwords, stemmer or hash changes the ids: such a change needs a re-index, like a new
+embedding model.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 
 from retrieval.index.base import SparseVector
-
-# The Snowball project's English stopword list (the one NLTK ships as a corpus that
-# would need a download), with the contraction fragments our tokenizer produces.
-ENGLISH_STOPWORDS: frozenset[str] = frozenset(
-    """
-    a about above after again against all am an and any are aren as at be because been
-    before being below between both but by can couldn d did didn do does doesn doing
-    don down during each few for from further had hadn has hasn have haven having he her
-    here hers herself him himself his how i if in into is isn it its itself just ll m
-    ma me mightn more most mustn my myself needn no nor not now o of off on once only or
-    other our ours ourselves out over own re s same shan she should shouldn so some
-    such t than that the their theirs them themselves then there these they this those
-    through to too under until up ve very was wasn we were weren what when where which
-    while who whom why will with won wouldn y you your yours yourself yourselves
-    """.split()  # noqa: SIM905 - a word block reads and diffs better than 150 literals
-)
-
-# A word is a run of letters/digits; runs joined by one connector form a compound.
-# The comma joins digits only ("1,000"), so "a,b" stays two words.
-_TOKEN = re.compile(r"[^\W_]+(?:(?:[-./:_]|,(?=\d))[^\W_]+)*")
-_PART = re.compile(r"[^\W_]+")
-_MAX_TERM_CHARS = 64  # longer runs are hashes, base64 or garbage, not searchable words
+from text.terms import iter_terms, load_stemmer, terms
 
 
 def term_id(term: str) -> int:
@@ -94,61 +66,26 @@ class BM25SparseEncoder:
         self.k1 = k1
         self.b = b
         self.avgdl = avgdl
-        self._stem = _english_stemmer()
+        load_stemmer()  # at start-up, not on the first request
 
     def tokenize(self, text: str) -> list[str]:
         """The terms of ``text`` in order, repeats kept: what the vectors are built from."""
-        return list(self._terms(text))
+        return terms(text)
 
     def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
         return [self._encode_document(text) for text in texts]
 
     def encode_query(self, text: str) -> SparseVector:
         """Weight 1 per distinct term; an all-stopword question gives an empty vector."""
-        ids = sorted({term_id(term) for term in self._terms(text)})
+        ids = sorted({term_id(term) for term in iter_terms(text)})
         return SparseVector(indices=tuple(ids), values=tuple(1.0 for _ in ids))
 
     def _encode_document(self, text: str) -> SparseVector:
-        terms = list(self._terms(text))
-        tf = Counter(term_id(term) for term in terms)
-        norm = self.k1 * (1.0 - self.b + self.b * len(terms) / self.avgdl)
+        found = terms(text)
+        tf = Counter(term_id(term) for term in found)
+        norm = self.k1 * (1.0 - self.b + self.b * len(found) / self.avgdl)
         ids = sorted(tf)
         return SparseVector(
             indices=tuple(ids),
             values=tuple(tf[i] * (self.k1 + 1.0) / (tf[i] + norm) for i in ids),
         )
-
-    def _terms(self, text: str) -> Iterator[str]:
-        normalised = unicodedata.normalize("NFKC", text).casefold()
-        for match in _TOKEN.finditer(normalised):
-            token = match.group()
-            if len(token) > _MAX_TERM_CHARS:
-                continue
-            parts = _PART.findall(token)
-            if len(parts) > 1:
-                yield token
-            for part in parts:
-                if part not in ENGLISH_STOPWORDS:
-                    yield self._stem(part) if part.isalpha() else part
-
-
-def _english_stemmer() -> Callable[[str], str]:
-    """Snowball English, memoised: chunks repeat their words, stemming is the hot path.
-
-    Imported here rather than at module level: NLTK takes about a second to import
-    and only the encoder needs it.
-    """
-    from nltk.stem.snowball import EnglishStemmer
-
-    stemmer = EnglishStemmer()
-    cache: dict[str, str] = {}
-
-    def stem(word: str) -> str:
-        stemmed = cache.get(word)
-        if stemmed is None:
-            stemmed = stemmer.stem(word)
-            if len(cache) < 200_000:
-                cache[word] = stemmed
-        return stemmed
-
-    return stem

@@ -4,7 +4,7 @@ import importlib
 import pkgutil
 import sys
 
-PACKAGES = ["ragline", "ingest", "chunkers", "retrieval", "answer", "api", "workers"]
+PACKAGES = ["ragline", "ingest", "chunkers", "retrieval", "answer", "api", "workers", "text"]
 
 
 def main() -> int:

@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from .long_text import SENTENCE_END
+from text.sentences import sentence_ends
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def rule_sentence_count(text: str, min_length: int | None = None) -> int:
     """Sentences by the boundary rule; with ``min_length``, only those with that many words."""
     count = 0
     start = 0
-    ends = [match.end() for match in SENTENCE_END.finditer(text)]
+    ends = list(sentence_ends(text))
     for end in [*ends, len(text)]:
         sentence = text[start:end]
         start = end

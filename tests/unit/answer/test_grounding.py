@@ -55,3 +55,21 @@ def test_ground_averages_over_sentences() -> None:
     assert result.per_sentence[1] == 0.0
     assert result.score == 0.5
     assert result.unsupported == ("Rotate them weekly.",)
+
+
+def test_yes_and_no_are_checked_alike() -> None:
+    """A bare "No." once counted as empty (support 1.0) while "Yes." scored 0.0."""
+    source = ["Contractors are not eligible for the bonus."]
+    assert sentence_support("No.", source) == sentence_support("Yes.", source) == 0.0
+    assert sentence_support("No.", ["No, contractors are not eligible."]) == 1.0
+    assert sentence_support("Yes.", ["Yes, contractors are eligible."]) == 1.0
+
+
+def test_a_word_glued_to_the_next_sentence_still_counts_as_supported() -> None:
+    source = "Steam engines spread in the nineteenth century.First came the railways."
+    assert sentence_support("Railways came first in the nineteenth century.", [source]) == 1.0
+
+
+def test_grounding_and_bm25_agree_on_what_a_term_is() -> None:
+    """A plural the source states in the singular is support, as it is a BM25 match."""
+    assert sentence_support("Invoices list the fees.", ["Each invoice lists a fee."]) == 1.0

@@ -14,8 +14,9 @@ def test_split_sentences_keeps_abbreviations_and_numbers_together() -> None:
     ]
 
 
-def test_content_words_drop_stopwords_and_fold_plurals() -> None:
-    assert content_words("The policies of the company") == ["policy", "company"]
+def test_content_words_are_the_terms_bm25_indexes() -> None:
+    assert content_words("The policies of the company") == ["polici", "compani"]
+    assert content_words("the policy") == content_words("policies")
 
 
 def test_numbers_ignore_thousands_separators() -> None:

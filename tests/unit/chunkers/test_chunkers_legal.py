@@ -181,6 +181,7 @@ def test_article_and_section_headings_nest_numbered_clauses() -> None:
         ("ARTICLE II - PAYMENT", "Article II", 1.0),
         ("Section 7. Term", "Section 7", 2.0),
         ("\u00a7 9 Liability", "Section 9", 2.0),
+        ("Sec. 8 Notices", "Section 8", 2.0),
         ("(a) the subscription fee", "(a)", 10.0),
         ("b) the usage fee", "(b)", 10.0),
         ("(iv) the storage", "(iv)", 11.0),

@@ -14,7 +14,7 @@ from chunker_samples import (
 )
 
 from chunkers.base import TokenCounter
-from chunkers.clause_markers import is_heading_line, number_parts, read_marker
+from chunkers.clause_markers import is_heading_line, read_marker
 from chunkers.inline_clauses import follows, split_inline_clauses
 from chunkers.legal import LegalChunker
 from ragline.documents import ChunkDraft, Element, ParsedDocument
@@ -325,19 +325,3 @@ def test_heading_lines_are_a_number_and_a_caption_only(text: str, heading: bool)
     marker = read_marker(text)
     assert marker is not None
     assert is_heading_line(text, marker) is heading
-
-
-@pytest.mark.parametrize(
-    ("number", "parts"),
-    [
-        ("2.1", (2, 1)),
-        ("3", (3,)),
-        ("Section 4.2", (4, 2)),
-        ("Article IV", (4,)),
-        ("Article 7", (7,)),
-        ("(a)", None),
-        ("(iv)", None),
-    ],
-)
-def test_number_parts(number: str, parts: tuple[int, ...] | None) -> None:
-    assert number_parts(number) == parts

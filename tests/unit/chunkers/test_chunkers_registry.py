@@ -89,6 +89,13 @@ def test_one_legal_cue_alone_is_not_enough() -> None:
     assert legal_score(nda) >= 4
 
 
+@pytest.mark.parametrize("word", ["Section", "Sec.", "Article", "\u00a7"])
+def test_every_way_of_naming_a_section_counts_as_a_legal_heading(word: str) -> None:
+    headings = f"{word} 1 Scope\nText.\n{word} 2 Term\nText.\n"
+    assert legal_score(headings) == 2
+    assert legal_score(headings.replace(word, "Chapter")) == 0  # manuals have chapters
+
+
 def test_the_window_must_be_big_enough_to_chunk_into() -> None:
     with pytest.raises(ConfigurationError):
         chunk_document(services_agreement(), "legal", WhitespaceTokenCounterDouble(4))

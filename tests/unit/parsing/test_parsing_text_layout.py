@@ -164,6 +164,7 @@ def test_prose_without_markers_is_grouped_as_unstructured_groups_it() -> None:
         ("ARTICLE IV - CONFIDENTIALITY", "article", "IV", ("IV",)),
         ("Section 4.2 Late Payment", "section", "4.2", ("4", "2")),
         ("\u00a7 5 Liability", "section", "5", ("5",)),
+        ("Sec. 6 Notices", "section", "6", ("6",)),
         ("(a) for convenience", "item", "a", ()),
         ("(iv) the storage fee;", "item", "iv", ()),
         ("b) the usage fee", "item", "b", ()),

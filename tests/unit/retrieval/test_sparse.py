@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.sparse import ENGLISH_STOPWORDS, BM25SparseEncoder, term_id
+from retrieval.sparse import BM25SparseEncoder, term_id
+from text.terms import terms
 
 pytestmark = pytest.mark.unit
 
@@ -23,58 +24,17 @@ def encoder() -> BM25SparseEncoder:
 # --- tokenisation ---------------------------------------------------------------------
 
 
-def test_lowercases_and_stems(encoder: BM25SparseEncoder) -> None:
-    assert encoder.tokenize("Running RUNS Policies connected") == [
-        "run",
-        "run",
-        "polici",
-        "connect",
-    ]
+def test_tokens_are_the_terms_of_the_text_room(encoder: BM25SparseEncoder) -> None:
+    """What a term is lives in ``text.terms`` (tested in tests/unit/text): BM25 uses it."""
+    text = "Running X-200 pumps, the century.First and No."
+    assert encoder.tokenize(text) == terms(text)
+    assert encoder.tokenize(text) == ["run", "x-200", "x", "200", "pump", "centuri", "first", "no"]
 
 
-def test_drops_english_stopwords(encoder: BM25SparseEncoder) -> None:
-    assert encoder.tokenize("What is the policy for the pumps?") == ["polici", "pump"]
-    assert encoder.tokenize("the of and is it") == []
-    assert {"the", "what", "is", "not"} <= ENGLISH_STOPWORDS
-
-
-def test_unicode_words_are_normalised(encoder: BM25SparseEncoder) -> None:
-    # NFKC folds the ligature and full-width forms; casefold turns ß into ss.
-    assert encoder.tokenize("Café ﬁle ＡＢＣ１２３ Straße") == ["café", "file", "abc123", "strass"]
-
-
-def test_identifiers_and_numbers_stay_whole_and_split(encoder: BM25SparseEncoder) -> None:
-    assert encoder.tokenize("X-200 v2.1 foo_bar.py 1,000 10:30") == [
-        "x-200",
-        "x",
-        "200",
-        "v2.1",
-        "v2",
-        "1",
-        "foo_bar.py",
-        "foo",
-        "bar",
-        "py",
-        "1,000",
-        "1",
-        "000",
-        "10:30",
-        "10",
-        "30",
-    ]
-
-
-def test_sentence_punctuation_does_not_make_compounds(encoder: BM25SparseEncoder) -> None:
-    assert encoder.tokenize("pumps. Valves, filters; a,b") == ["pump", "valv", "filter", "b"]
-
-
-def test_terms_with_digits_are_not_stemmed(encoder: BM25SparseEncoder) -> None:
-    assert encoder.tokenize("2024s v2s models") == ["2024s", "v2s", "model"]
-
-
-def test_overlong_runs_are_dropped(encoder: BM25SparseEncoder) -> None:
-    blob = "a" * 65
-    assert encoder.tokenize(f"pump {blob} valve") == ["pump", "valv"]
+def test_a_glued_word_matches_the_same_word_spaced(encoder: BM25SparseEncoder) -> None:
+    glued = encoder.encode_documents(["the century.First steam engines"])[0]
+    spaced = encoder.encode_documents(["the century. First steam engines"])[0]
+    assert glued == spaced
 
 
 def test_exact_identifier_outscores_its_parts(encoder: BM25SparseEncoder) -> None:
