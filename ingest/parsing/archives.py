@@ -40,9 +40,7 @@ def open_zip(data: bytes, claimed: Format | None) -> zipfile.ZipFile:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         what = display_name(claimed) if claimed else "zip"
-        raise CorruptDocumentError(
-            f"{what} file is damaged: not a readable zip archive ({exc})"
-        ) from exc
+        raise CorruptDocumentError(f"{what} file is damaged: not a readable zip archive") from exc
 
 
 def zip_document_format(archive: zipfile.ZipFile) -> Format | None:

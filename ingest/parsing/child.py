@@ -5,16 +5,20 @@ The wire protocol is plain tuples over a ``multiprocessing`` pipe:
 - child to parent, once: ``("ready", pid)`` or ``("failed", reason)``;
 - parent to child: ``("parse", path, filename, content_type)`` or ``("stop",)``;
 - child to parent, per request: ``("ok", ParsedDocument)`` or
-  ``("error", error_class_name, message)``.
+  ``("error", error_class_name, message, detail)``, the name ``"unexpected"``
+  for an exception that is not a ``DocumentError``.
 
 Errors travel as names and messages rather than pickled exceptions, so an
 exception type the parent cannot import (or unpickle) cannot break the reply.
+``message`` is ragline's own sentence, stored with the document and shown to
+its readers; ``detail`` is what the libraries said (their messages, paths,
+versions, a traceback for the unexpected), for the service's log only.
 """
 
 from __future__ import annotations
 
-import logging
 import os
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,7 +27,12 @@ from typing import Protocol
 from ragline.documents import ParsedDocument
 from ragline.errors import DocumentError
 
-logger = logging.getLogger(__name__)
+from . import scratch
+
+#: The error name of a failure that is not a ``DocumentError`` (a library bug).
+UNEXPECTED = "unexpected"
+#: Most characters of library detail sent back for the log.
+_MAX_DETAIL = 4000
 
 
 class ChildParser(Protocol):
@@ -34,23 +43,32 @@ class ChildParser(Protocol):
     ) -> ParsedDocument: ...
 
 
-Reply = tuple[str, ParsedDocument] | tuple[str, str, str]
+Reply = tuple[str, ParsedDocument] | tuple[str, str, str, str]
 
 
-def serve(conn: Connection, factory: Callable[[], ChildParser]) -> None:
+def serve(conn: Connection, factory: Callable[[], ChildParser], scratch_root: str) -> None:
     """Build the parser, report readiness, then answer requests until told to stop.
 
     The child leads its own process group so that the parent can kill it together
-    with the helpers it runs (LibreOffice, tesseract, pandoc) on a timeout.
+    with the helpers it runs (LibreOffice, tesseract, pandoc) on a timeout, and
+    writes its temporary files (and theirs) only to its folder under ``scratch_root``.
     """
     os.setpgid(0, 0)
+    folder = scratch.enter(Path(scratch_root))
+    try:
+        _serve(conn, factory, folder)
+    finally:  # a stop, or a parent that went away; a killed child is cleaned by the parent
+        scratch.remove(folder)
+
+
+def _serve(conn: Connection, factory: Callable[[], ChildParser], folder: Path) -> None:
     try:
         parser = factory()
         warm_up = getattr(parser, "warm_up", None)
         if callable(warm_up):
             warm_up()
     except Exception as exc:  # noqa: BLE001 - any start-up failure is reported, not raised
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        conn.send(("failed", _bounded(traceback.format_exception(exc))))
         return
     conn.send(("ready", os.getpid()))
     while True:
@@ -61,7 +79,11 @@ def serve(conn: Connection, factory: Callable[[], ChildParser]) -> None:
         if not request or request[0] != "parse":
             return
         _, path, filename, content_type = request
-        conn.send(_handle(parser, Path(path), filename, content_type))
+        try:
+            reply = _handle(parser, Path(path), filename, content_type)
+        finally:
+            scratch.clear(folder)
+        conn.send(reply)
 
 
 def _handle(
@@ -70,14 +92,24 @@ def _handle(
     try:
         return ("ok", parser.parse(path, filename=filename, content_type=content_type))
     except DocumentError as exc:
-        return ("error", type(exc).__name__, exc.message)
+        return ("error", type(exc).__name__, exc.message, _causes(exc))
     except MemoryError:
-        return ("error", "ParseLimitError", "parsing ran out of memory")
-    except Exception as exc:
-        logger.exception("unexpected parser failure on %s", path.name)
-        reason = " ".join(str(exc).split())[:300]
-        return (
-            "error",
-            "CorruptDocumentError",
-            f"the parser failed: {type(exc).__name__}: {reason}",
-        )
+        return ("error", "ParseLimitError", "parsing ran out of memory", "")
+    except Exception as exc:  # noqa: BLE001 - a library bug fails the document, not the child
+        detail = _bounded(traceback.format_exception(exc))
+        return ("error", UNEXPECTED, "the parser failed on this document", detail)
+
+
+def _causes(exc: BaseException) -> str:
+    """The library errors behind a document error, outermost first, one line each."""
+    lines: list[str] = []
+    cause = exc.__cause__
+    while cause is not None and len(lines) < 8:
+        lines.append(f"{type(cause).__name__}: {' '.join(str(cause).split())}")
+        cause = cause.__cause__
+    return _bounded(lines, separator=" <- ")
+
+
+def _bounded(parts: list[str], separator: str = "") -> str:
+    text = separator.join(parts)
+    return text if len(text) <= _MAX_DETAIL else "..." + text[-_MAX_DETAIL:]

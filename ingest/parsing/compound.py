@@ -35,7 +35,7 @@ def compound_format(data: bytes, claimed: Format | None) -> Format:
             streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
     except (OSError, ValueError, IndexError) as exc:
         what = display_name(claimed) if claimed else "Office"
-        raise CorruptDocumentError(f"{what} file is damaged: {exc}") from exc
+        raise CorruptDocumentError(f"{what} file is damaged: its directory cannot be read") from exc
 
     if "EncryptionInfo" in streams and "EncryptedPackage" in streams:
         what = f"{display_name(claimed)} file" if claimed in _OOXML else "Office document"

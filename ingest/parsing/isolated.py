@@ -16,12 +16,17 @@ Memory is bounded by polling the resident size of the child and its helper
 processes rather than with ``RLIMIT_AS``: the PDF stack alone maps about
 2 GB of address space (torch, onnxruntime, thread arenas) while using much
 less, so an address-space limit either breaks normal parsing or bounds nothing.
+
+What a failure says is split in two: the document's error carries ragline's own
+sentence (its readers see it), while what the libraries said, which can name
+server paths and library versions, goes to this process's log with the file name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import multiprocessing
 import os
 import signal
@@ -45,9 +50,12 @@ from ragline.errors import (
     ParseLimitError,
 )
 
+from . import scratch
 from .child import ChildParser, serve
 from .limits import check_file_size
 from .unstructured_parser import UnstructuredParser
+
+log = logging.getLogger(__name__)
 
 #: How often the parent checks the child's memory while it parses.
 _POLL_S: Final[float] = 0.05
@@ -86,6 +94,9 @@ class IsolatedParser:
         memory_mb: most resident memory (child plus helpers) while parsing; the
             PDF stack needs about 800 MB at rest, so give it 2048 or more.
         max_bytes: larger files are refused before they reach the child.
+        scratch_dir: the folder (under the data directory) for every temporary
+            file of parsing; made private, and swept of dead children's files
+            here and whenever a child starts (see :mod:`~ingest.parsing.scratch`).
         ocr: read PDF pages without a usable text layer with tesseract.
         parser_factory: builds the parser inside the child; must be picklable
             (a module-level function or a ``functools.partial``). Defaults to an
@@ -104,6 +115,7 @@ class IsolatedParser:
         timeout_s: float,
         memory_mb: int,
         max_bytes: int,
+        scratch_dir: Path,
         ocr: bool = True,
         parser_factory: Callable[[], ChildParser] | None = None,
         start_timeout_s: float = 300.0,
@@ -117,6 +129,8 @@ class IsolatedParser:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.max_bytes = max_bytes
+        self.scratch_dir = Path(scratch_dir)
+        scratch.sweep(self.scratch_dir)
         self._factory: Callable[[], ChildParser] = parser_factory or functools.partial(
             UnstructuredParser, max_bytes, ocr
         )
@@ -124,7 +138,9 @@ class IsolatedParser:
         self._lock = threading.Lock()
         self._child: _Child | None = None
         self._closed = False
-        self._finalizer: weakref.finalize[[BaseProcess, Connection], IsolatedParser] | None = None
+        self._finalizer: (
+            weakref.finalize[[BaseProcess, Connection, Path], IsolatedParser] | None
+        ) = None
 
     def __enter__(self) -> IsolatedParser:
         return self
@@ -185,16 +201,20 @@ class IsolatedParser:
         if self._child is not None and self._child.process.is_alive():
             return self._child
         self._discard_child(polite=False)
+        scratch.sweep(self.scratch_dir)
         context = multiprocessing.get_context("spawn")
         parent_conn, child_conn = context.Pipe(duplex=True)
         process = context.Process(
-            target=serve, args=(child_conn, self._factory), name="ragline-parser", daemon=True
+            target=serve,
+            args=(child_conn, self._factory, str(self.scratch_dir)),
+            name="ragline-parser",
+            daemon=True,
         )
         process.start()
         child_conn.close()
         child = _Child(process, parent_conn)
         self._child = child
-        self._finalizer = weakref.finalize(self, _kill, process, parent_conn)
+        self._finalizer = weakref.finalize(self, _kill, process, parent_conn, self.scratch_dir)
         self._await_ready(child)
         return child
 
@@ -210,7 +230,8 @@ class IsolatedParser:
                     break
                 if message[0] == "ready":
                     return
-                reason = str(message[1])
+                log.error("the document parser failed while loading:\n%s", message[1])
+                reason = "it failed while loading (details in the log)"
             elif not child.process.is_alive():
                 reason = _exit_description(child.process)
             elif time.monotonic() > deadline:
@@ -237,7 +258,7 @@ class IsolatedParser:
                     reply = None
                 if reply is None:
                     break
-                return _unpack(reply)
+                return _unpack(reply, request[2])
             if not child.process.is_alive():
                 break
             if time.monotonic() > deadline:
@@ -261,20 +282,25 @@ class IsolatedParser:
             with contextlib.suppress(OSError, ValueError):
                 child.conn.send(("stop",))
             child.process.join(_STOP_GRACE_S)
-        _kill(child.process, child.conn)
+        _kill(child.process, child.conn, self.scratch_dir)
 
 
-def _unpack(reply: tuple[object, ...]) -> ParsedDocument:
+def _unpack(reply: tuple[object, ...], filename: str) -> ParsedDocument:
+    """The parsed document, or its error raised with ragline's message; the detail is logged."""
     if reply[0] == "ok" and isinstance(reply[1], ParsedDocument):
         return reply[1]
-    if reply[0] == "error" and len(reply) == 3:
-        error = _ERRORS.get(str(reply[1]), CorruptDocumentError)
-        raise error(str(reply[2]))
+    if reply[0] == "error" and len(reply) == 4:
+        name, message, detail = str(reply[1]), str(reply[2]), str(reply[3])
+        if name not in _ERRORS:
+            log.warning("unexpected parser failure on %r: %s\n%s", filename, message, detail)
+        elif detail:
+            log.info("parsing %r: %s; library detail: %s", filename, message, detail)
+        raise _ERRORS.get(name, CorruptDocumentError)(message)
     raise CorruptDocumentError("the parser process sent an unreadable reply")
 
 
-def _kill(process: BaseProcess, conn: Connection) -> None:
-    """Kill the child's whole process group (it and its LibreOffice/tesseract helpers)."""
+def _kill(process: BaseProcess, conn: Connection, scratch_root: Path) -> None:
+    """Kill the child's whole process group (it and its helpers) and remove its scratch."""
     pid = process.pid
     if pid is not None and process.is_alive():
         try:
@@ -286,6 +312,8 @@ def _kill(process: BaseProcess, conn: Connection) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
     conn.close()
+    if pid is not None:
+        scratch.remove(scratch.child_dir(scratch_root, pid))
     with contextlib.suppress(ValueError):
         process.close()
 

@@ -45,16 +45,18 @@ def parse_pdf(path: Path, data: bytes, *, ocr: bool) -> ParsedDocument:
     page_count = _page_count(reader)
     pages = _by_page(_partition(path, strategy="fast"), page_count)
     bad = [number for number in range(1, page_count + 1) if _needs_ocr(pages.get(number, []))]
-    ocr_error: str | None = None
+    ocr_error: CorruptDocumentError | None = None
     if bad and ocr:
         try:
             _ocr_into(pages, reader, bad)
         except CorruptDocumentError as exc:
-            ocr_error = exc.message
-            logger.warning("OCR failed on pages %s: %s", bad, ocr_error)
+            ocr_error = exc
+            logger.warning("OCR failed on pages %s: %r", bad, exc.__cause__)
     elements = _with_page_breaks(pages)
     if not elements:
-        raise EmptyDocumentError(_empty_reason(ocr=ocr, ocr_error=ocr_error))
+        raise EmptyDocumentError(_empty_reason(ocr=ocr, ocr_failed=ocr_error is not None)) from (
+            ocr_error
+        )
     return ParsedDocument(format="pdf", elements=tuple(elements), title=_title(reader))
 
 
@@ -65,16 +67,14 @@ def _open(data: bytes) -> Any:
     try:
         reader = PdfReader(io.BytesIO(data))
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise CorruptDocumentError(f"PDF file is damaged or truncated: {exc}") from exc
+        raise CorruptDocumentError("PDF file is damaged or truncated") from exc
     if reader.is_encrypted:
         try:
             opened = reader.decrypt("")
         except DependencyError:
             return reader  # an AES cipher pypdf cannot check; pdfminer will try
         except (PdfReadError, ValueError, NotImplementedError) as exc:
-            raise EncryptedDocumentError(
-                f"PDF is encrypted in a way that cannot be read: {exc}"
-            ) from exc
+            raise EncryptedDocumentError("PDF is encrypted in a way that cannot be read") from exc
         if not opened:  # PasswordType.NOT_DECRYPTED == 0: an empty password does not open it
             raise EncryptedDocumentError("PDF is password-protected")
     return reader
@@ -86,9 +86,7 @@ def _page_count(reader: Any) -> int:
     try:
         count = len(reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise CorruptDocumentError(
-            f"PDF file is damaged: its page tree is unreadable ({exc})"
-        ) from exc
+        raise CorruptDocumentError("PDF file is damaged: its page tree is unreadable") from exc
     if count == 0:
         raise CorruptDocumentError("PDF file is damaged: it has no pages")
     return count
@@ -102,7 +100,8 @@ def _partition(path: Path, *, strategy: str) -> list[Element]:
     except MemoryError:
         raise
     except Exception as exc:
-        raise CorruptDocumentError(f"PDF file could not be read ({strategy}): {exc}") from exc
+        what = "read by OCR" if strategy == "ocr_only" else "read"
+        raise CorruptDocumentError(f"PDF file could not be {what}") from exc
     return convert_elements(raw)
 
 
@@ -186,11 +185,11 @@ def _with_page_breaks(pages: dict[int, list[Element]]) -> list[Element]:
     return out
 
 
-def _empty_reason(*, ocr: bool, ocr_error: str | None) -> str:
+def _empty_reason(*, ocr: bool, ocr_failed: bool) -> str:
     if not ocr:
         return "PDF has no text layer and OCR is turned off"
-    if ocr_error:
-        return f"PDF has no text layer and OCR failed: {ocr_error}"
+    if ocr_failed:
+        return "PDF has no text layer and OCR failed"
     return "PDF has no text layer and OCR found no text"
 
 

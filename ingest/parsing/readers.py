@@ -37,7 +37,6 @@ from .text_headings import mark_text_headings
 from .text_layout import group_paragraphs
 
 _LANGUAGES = ["eng"]
-_MAX_REASON = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,9 @@ def run_partitioner(source: Source, function: Callable[..., Any], **kwargs: Any)
         EncryptedDocumentError: it reported a password (unstructured does for XLSX).
         CorruptDocumentError: any other failure; on a file that passed detection
             that means the file is malformed.
+
+    The library's message (which can hold server paths and tool versions) is
+    kept only as the error's cause, for the log.
     """
     try:
         return list(function(**kwargs, languages=_LANGUAGES))
@@ -79,10 +81,9 @@ def run_partitioner(source: Source, function: Callable[..., Any], **kwargs: Any)
     except DocumentError:
         raise
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:_MAX_REASON] or type(exc).__name__
-        if "password" in reason.lower():
+        if "password" in str(exc).lower():
             raise EncryptedDocumentError(f"{source.name} file is password protected") from exc
-        raise CorruptDocumentError(f"{source.name} file could not be parsed: {reason}") from exc
+        raise CorruptDocumentError(f"{source.name} file is damaged or truncated") from exc
 
 
 def read_pdf(source: Source) -> ParsedDocument:

@@ -33,8 +33,12 @@ def json_elements(text: str) -> list[Element]:
     """
     try:
         data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorruptDocumentError(
+            f"JSON file is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from exc
     except (ValueError, RecursionError) as exc:
-        raise CorruptDocumentError(f"JSON file is not valid JSON: {exc}") from exc
+        raise CorruptDocumentError("JSON file is not valid JSON") from exc
     if isinstance(data, dict):
         groups = [(str(key), value) for key, value in data.items()]
     elif isinstance(data, list):
@@ -100,8 +104,13 @@ def xml_elements(text: str) -> list[Element]:
     body = _XML_DECLARATION.sub("", text.lstrip("\ufeff"), count=1)
     try:
         root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise CorruptDocumentError(f"XML file is not well-formed: {exc}") from exc
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        raise CorruptDocumentError(
+            f"XML file is not well-formed (line {line}, column {column})"
+        ) from exc
+    except ValueError as exc:
+        raise CorruptDocumentError("XML file is not well-formed") from exc
     if root is None:
         raise CorruptDocumentError("XML file is not well-formed: no root element")
     elements: list[Element] = []

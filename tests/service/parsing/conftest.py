@@ -12,8 +12,13 @@ MAX_BYTES = 20_000_000
 
 
 @pytest.fixture(scope="session")
-def parser() -> Iterator[IsolatedParser]:
-    isolated = IsolatedParser(timeout_s=120, memory_mb=3072, max_bytes=MAX_BYTES)
+def parser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IsolatedParser]:
+    isolated = IsolatedParser(
+        timeout_s=120,
+        memory_mb=3072,
+        max_bytes=MAX_BYTES,
+        scratch_dir=tmp_path_factory.mktemp("parser") / "scratch",
+    )
     isolated.start()
     yield isolated
     isolated.close()

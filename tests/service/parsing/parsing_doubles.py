@@ -3,7 +3,9 @@
 It reads its orders from the file it is asked to parse, so each test picks a
 behaviour by writing a file: ``ok <text>``, ``sleep <seconds>``, ``crash``,
 ``exit``, ``eat <MB>`` (grow resident memory), ``spawn-and-sleep <pidfile>``
-(start a helper process, then hang) or ``raise`` (an unexpected exception).
+(start a helper process, then hang), ``raise`` (an unexpected exception),
+``litter`` (leave temporary files, its own and a helper program's, and answer
+with where they went) or ``litter-and-sleep`` (the same, then hang).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,8 +45,23 @@ class MisbehavingParser:
             time.sleep(300)
         elif command == "raise":
             raise KeyError("surprise")
+        elif command in ("litter", "litter-and-sleep"):
+            argument = _litter()
+            if command == "litter-and-sleep":
+                time.sleep(300)
         text = f"{argument} (pid {os.getpid()})"
         return ParsedDocument(format="txt", elements=(Element(kind="text", text=text),))
+
+
+def _litter() -> str:
+    """Temporary files the way libraries and helper programs make them, left behind."""
+    handle, name = tempfile.mkstemp(prefix="ragline-ocr-")
+    os.write(handle, b"page copy")
+    os.close(handle)
+    folder = tempfile.mkdtemp(prefix="ragline-ocr-")
+    Path(folder, "page.png").write_bytes(b"image")
+    subprocess.run(["sh", "-c", 'echo image > "${TMPDIR:-/tmp}/tess_helper.png"'], check=True)
+    return name
 
 
 def broken_factory() -> MisbehavingParser:

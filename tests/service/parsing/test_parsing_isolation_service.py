@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -17,16 +18,42 @@ from ragline.errors import CorruptDocumentError, DependencyUnavailableError, Par
 
 pytestmark = pytest.mark.service
 
+#: The limits under test; the other limit of each parser is generous, so a busy
+#: machine cannot trip it first.
 TIMEOUT_S = 2.0
 MEMORY_MB = 400
+GENEROUS_TIMEOUT_S = 300.0
+GENEROUS_MEMORY_MB = 4000
 
 
 @pytest.fixture(scope="module")
-def doubled() -> Iterator[IsolatedParser]:
+def scratch_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("isolation") / "scratch"
+
+
+@pytest.fixture(scope="module")
+def doubled(scratch_root: Path) -> Iterator[IsolatedParser]:
+    """Stopped at :data:`TIMEOUT_S`; its memory limit is not under test."""
     isolated = IsolatedParser(
         timeout_s=TIMEOUT_S,
+        memory_mb=GENEROUS_MEMORY_MB,
+        max_bytes=1_000_000,
+        scratch_dir=scratch_root,
+        parser_factory=MisbehavingParser,
+        start_timeout_s=60,
+    )
+    yield isolated
+    isolated.close()
+
+
+@pytest.fixture(scope="module")
+def hungry_limited(scratch_root: Path) -> Iterator[IsolatedParser]:
+    """Stopped at :data:`MEMORY_MB`; its time limit is not under test."""
+    isolated = IsolatedParser(
+        timeout_s=GENEROUS_TIMEOUT_S,
         memory_mb=MEMORY_MB,
         max_bytes=1_000_000,
+        scratch_dir=scratch_root,
         parser_factory=MisbehavingParser,
         start_timeout_s=60,
     )
@@ -59,7 +86,7 @@ def test_a_hung_document_is_stopped_at_the_time_limit(
     with pytest.raises(ParseLimitError) as caught:
         doubled.parse(order(tmp_path, "sleep 60"))
     assert caught.value.message == "parsing exceeded 2 s"
-    assert TIMEOUT_S <= time.monotonic() - started < TIMEOUT_S + 5
+    assert time.monotonic() - started >= TIMEOUT_S
     assert not psutil.pid_exists(before) or psutil.Process(before).status() == psutil.STATUS_ZOMBIE
     after = doubled.parse(order(tmp_path, "ok next"))
     assert child_pid_in(after.text) != before
@@ -90,22 +117,26 @@ def test_a_child_that_dies_fails_only_that_document(
 
 
 def test_a_document_over_the_memory_limit_is_stopped(
-    doubled: IsolatedParser, tmp_path: Path
+    hungry_limited: IsolatedParser, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     with pytest.raises(ParseLimitError) as caught:
-        doubled.parse(order(tmp_path, "eat 3000"))
+        hungry_limited.parse(order(tmp_path, "eat 3000"))
     assert caught.value.message == f"parsing used more than {MEMORY_MB} MB of memory"
-    assert time.monotonic() - started < TIMEOUT_S
-    assert doubled.parse(order(tmp_path, "ok fine")).text.startswith("fine")
+    assert hungry_limited.parse(order(tmp_path, "ok fine")).text.startswith("fine")
 
 
 def test_an_unexpected_error_fails_the_document_but_keeps_the_child(
-    doubled: IsolatedParser, tmp_path: Path
+    doubled: IsolatedParser, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = doubled.parse(order(tmp_path, "ok before")).text
-    with pytest.raises(CorruptDocumentError, match="the parser failed: KeyError: 'surprise'"):
-        doubled.parse(order(tmp_path, "raise"))
+    with (
+        caplog.at_level(logging.WARNING, logger="ingest.parsing.isolated"),
+        pytest.raises(CorruptDocumentError) as caught,
+    ):
+        doubled.parse(order(tmp_path, "raise", name="surprise.txt"))
+    assert caught.value.message == "the parser failed on this document"
+    logged = caplog.text
+    assert "surprise.txt" in logged and "KeyError: 'surprise'" in logged
     after = doubled.parse(order(tmp_path, "ok after")).text
     assert child_pid_in(before) == child_pid_in(after)
 
@@ -136,7 +167,11 @@ def test_parse_from_many_threads_gets_each_caller_its_own_result(
 
 def test_close_ends_the_child_and_is_idempotent(tmp_path: Path) -> None:
     isolated = IsolatedParser(
-        timeout_s=5, memory_mb=MEMORY_MB, max_bytes=1_000, parser_factory=MisbehavingParser
+        timeout_s=GENEROUS_TIMEOUT_S,
+        memory_mb=GENEROUS_MEMORY_MB,
+        max_bytes=1_000,
+        scratch_dir=tmp_path / "scratch",
+        parser_factory=MisbehavingParser,
     )
     assert isolated.child_pid is None  # started lazily
     isolated.parse(order(tmp_path, "ok started"))
@@ -150,18 +185,36 @@ def test_close_ends_the_child_and_is_idempotent(tmp_path: Path) -> None:
         isolated.parse(order(tmp_path, "ok again"))
 
 
-def test_a_child_that_cannot_start_is_a_dependency_failure(tmp_path: Path) -> None:
+def test_a_child_that_cannot_start_is_a_dependency_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     isolated = IsolatedParser(
-        timeout_s=5, memory_mb=MEMORY_MB, max_bytes=1_000, parser_factory=broken_factory
+        timeout_s=GENEROUS_TIMEOUT_S,
+        memory_mb=GENEROUS_MEMORY_MB,
+        max_bytes=1_000,
+        scratch_dir=tmp_path / "scratch",
+        parser_factory=broken_factory,
     )
-    with pytest.raises(DependencyUnavailableError, match="could not start: RuntimeError: model"):
+    with (
+        caplog.at_level(logging.ERROR, logger="ingest.parsing.isolated"),
+        pytest.raises(DependencyUnavailableError) as caught,
+    ):
         isolated.parse(order(tmp_path, "ok never"))
+    assert caught.value.message == (
+        "the document parser could not start: it failed while loading (details in the log)"
+    )
+    assert "RuntimeError: model files are missing" in caplog.text
     isolated.close()
 
 
 def test_the_real_parser_is_stopped_at_the_time_limit_and_recovers(tmp_path: Path) -> None:
     """OCR of a scanned page takes over a second: a 0.5 s limit must cut it short."""
-    with IsolatedParser(timeout_s=0.5, memory_mb=3072, max_bytes=5_000_000) as isolated:
+    with IsolatedParser(
+        timeout_s=0.5,
+        memory_mb=GENEROUS_MEMORY_MB,
+        max_bytes=5_000_000,
+        scratch_dir=tmp_path / "scratch",
+    ) as isolated:
         isolated.start()
         first_child = isolated.child_pid
         scan = make.scanned_pdf(tmp_path / "scan.pdf", ["Slow to read without a text layer"])

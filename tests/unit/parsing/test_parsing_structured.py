@@ -36,9 +36,17 @@ def test_json_array_gives_one_element_per_item() -> None:
     assert [e.text for e in elements] == ["[0].q: why?\n[0].a: because", "[1].q: how?"]
 
 
-def test_invalid_json_is_corrupt() -> None:
-    with pytest.raises(CorruptDocumentError, match="JSON file is not valid JSON"):
+def test_invalid_json_is_corrupt_and_says_where_in_its_own_words() -> None:
+    with pytest.raises(CorruptDocumentError) as caught:
         json_elements('{"a": 1,}')
+    assert caught.value.message == "JSON file is not valid JSON (line 1, column 9)"
+    assert "Expecting" in str(caught.value.__cause__)  # the library's words stay the cause
+
+
+def test_json_nested_too_deep_for_the_decoder_is_corrupt() -> None:
+    with pytest.raises(CorruptDocumentError) as caught:
+        json_elements("[" * 100_000 + "]" * 100_000)
+    assert caught.value.message == "JSON file is not valid JSON"
 
 
 def test_xml_gives_one_element_per_child_of_the_root_with_attributes() -> None:
@@ -67,6 +75,8 @@ def test_xml_entities_are_not_expanded() -> None:
     assert "item: plain" in text
 
 
-def test_malformed_xml_is_corrupt() -> None:
-    with pytest.raises(CorruptDocumentError, match="XML file is not well-formed"):
-        xml_elements("<root><a></root>")
+def test_malformed_xml_is_corrupt_and_says_where_in_its_own_words() -> None:
+    with pytest.raises(CorruptDocumentError) as caught:
+        xml_elements("<root>\n<a></root>")
+    assert caught.value.message == "XML file is not well-formed (line 2, column 11)"
+    assert "mismatch" in str(caught.value.__cause__)  # the library's words stay the cause
