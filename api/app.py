@@ -11,9 +11,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from api.access_log import AccessLog
+from api.auth import KeyRing
 from api.deps import AppServices
+from api.edge_guard import EdgeConfig, EdgeGuard
+from api.error_responses import install_error_responses
 from api.errors import install_error_handlers
+from api.fingerprint import load_fingerprint_secret
+from api.route_lookup import RouteLookup
 from api.routes import ask, buckets, documents, health
 
 OpenServices = Callable[[], AbstractContextManager[AppServices]]
@@ -23,6 +30,9 @@ def build_app(open_services: OpenServices) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with open_services() as services:
+            settings = services.runtime.settings
+            keyring = KeyRing(services.key_roles, load_fingerprint_secret(settings))
+            app.state.edge = EdgeConfig.build(keyring, settings.limits)
             app.state.services = services
             yield
 
@@ -33,6 +43,13 @@ def build_app(open_services: OpenServices) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    api_routes: list[APIRoute] = []
     for module in (health, ask, buckets, documents):
         app.include_router(module.router)
+        api_routes += [r for r in module.router.routes if isinstance(r, APIRoute)]
+    install_error_responses(app, api_routes)
+    routes = RouteLookup(api_routes)
+    # Added last runs first: the access log wraps the guard, so refusals are logged too.
+    app.add_middleware(EdgeGuard, routes=routes)
+    app.add_middleware(AccessLog, routes=routes)
     return app

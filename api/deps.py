@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from ragline.errors import AuthenticationError, PermissionDeniedError
 from ragline.runtime import Runtime
 from ragline.settings import ADMIN_ROLE
@@ -23,6 +23,8 @@ class AppServices:
     runtime: Runtime
     enqueue_ingest: Callable[[str], None]
     key_roles: dict[str, frozenset[str]]
+    # Readiness of ingestion: {"worker": ..., "queue": ...}, each "ok" or "unavailable".
+    ingestion_checks: Callable[[], dict[str, str]]
 
 
 def get_services(request: Request) -> AppServices:
@@ -36,16 +38,17 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 
 
 def get_principal(
-    services: ServicesDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller the edge guard authenticated before the body was read (api/edge_guard.py)."""
+    principal = getattr(request.state, PRINCIPAL_STATE_KEY, None)
+    if isinstance(principal, Principal):
+        return principal
     if credentials is None or not credentials.credentials:
         raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>'")
-    presented = credentials.credentials.encode()
-    for key, roles in services.key_roles.items():
-        if hmac.compare_digest(key.encode(), presented):
-            return Principal.from_key(key, roles)
-    raise AuthenticationError("invalid API key")
+    keyring: KeyRing = request.app.state.edge.keyring
+    return keyring.from_key(credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

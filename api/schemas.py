@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are UTC, and the contract says so."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class BucketCreate(BaseModel):
@@ -46,8 +54,8 @@ class DocumentOut(BaseModel):
     error_code: str | None = None
     attempts: int
     parent_id: str | None = None
-    updated_at: datetime
-    indexed_at: datetime | None
+    updated_at: UtcDatetime
+    indexed_at: UtcDatetime | None
 
 
 class DocumentList(BaseModel):

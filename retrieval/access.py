@@ -8,10 +8,14 @@ Nothing else in the code base builds role filters.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from retrieval.index.base import SearchFilter
+
+_PROCESS_SECRET = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +26,14 @@ class Principal:
     roles: frozenset[str]
 
     @classmethod
-    def from_key(cls, key: str, roles: Iterable[str]) -> Principal:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-        return cls(key_id=f"key-{digest}", roles=frozenset(roles))
+    def from_key(cls, key: str, roles: Iterable[str], secret: bytes | None = None) -> Principal:
+        """Fingerprint with a keyed hash: a plain hash of a short key can be reversed.
+
+        The API passes the server's persistent secret so fingerprints stay comparable
+        across restarts; without one a per-process secret still never leaves them unkeyed.
+        """
+        mac = hmac.new(secret or _PROCESS_SECRET, key.encode(), hashlib.sha256)
+        return cls(key_id=f"key-{mac.hexdigest()[:12]}", roles=frozenset(roles))
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

@@ -14,6 +14,7 @@ from ragline.settings import ADMIN_ROLE
 from retrieval.access import Principal
 
 router = APIRouter(tags=["documents"])
+MAX_OFFSET = 1_000_000
 
 
 def _visible(principal: Principal, doc: Document) -> bool:
@@ -71,12 +72,14 @@ def list_documents(
     ] = None,
     bucket: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentList:
+    # Visibility applies before the page is cut: full pages, and no count of hidden rows.
+    readable_by = None if principal.has_role(ADMIN_ROLE) else principal.roles
     docs = services.runtime.registry.list_documents(
-        status=status_, bucket=bucket, limit=limit, offset=offset
+        status=status_, bucket=bucket, limit=limit, offset=offset, readable_by=readable_by
     )
-    return DocumentList(documents=[_document_out(d) for d in docs if _visible(principal, d)])
+    return DocumentList(documents=[_document_out(d) for d in docs])
 
 
 @router.delete(

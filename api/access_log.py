@@ -1,0 +1,73 @@
+"""One line per request on ``ragline.access``, and a request id to correlate it.
+
+The line names the route template (never the raw path, which carries ids and names)
+and the key's fingerprint (never the key); the query string is not logged at all.
+An incoming ``X-Request-ID`` is kept when it is short and plain, so a proxy's id
+follows the request; otherwise one is generated. Either way it is echoed back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import PRINCIPAL_STATE_KEY
+from api.route_lookup import RouteLookup
+from retrieval.access import Principal
+
+log = logging.getLogger("ragline.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_STATE_KEY = "request_id"
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_from(headers: Headers) -> str:
+    incoming = headers.get(REQUEST_ID_HEADER)
+    if incoming is not None and _SAFE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp, routes: RouteLookup) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_from(Headers(scope=scope))
+        state = scope.setdefault("state", {})
+        state[REQUEST_ID_STATE_KEY] = request_id
+        status = 500
+
+        async def send_with_id(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = int(msg["status"])
+                headers = [h for h in msg.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                msg = {**msg, "headers": headers}
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            principal = state.get(PRINCIPAL_STATE_KEY)
+            log.info(
+                "%s %s %d %.1fms key=%s request_id=%s",
+                scope["method"],
+                self.routes.template(scope),
+                status,
+                (time.perf_counter() - started) * 1000,
+                principal.key_id if isinstance(principal, Principal) else "-",
+                request_id,
+            )
