@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chunkers.registry import known_doc_type
 from ingest.pipeline import IngestionDeps, IngestResult, ingest_document
+from ingest.registration import register_object
 from ingest.registry import Bucket
-from ingest.storage import hash_file
+from ingest.storage import hash_file, registered_in
 from ragline.errors import InvalidInputError
 
 
@@ -43,7 +45,7 @@ def _bucket_for(
     if not roles:
         raise InvalidInputError(f"bucket '{name}' does not exist: give --roles to create it")
     source = str(root.resolve()) if root.is_dir() else None
-    return deps.registry.create_bucket(name, roles, doc_type, source)
+    return deps.registry.create_bucket(name, roles, known_doc_type(doc_type), source)
 
 
 def ingest_paths(
@@ -68,9 +70,17 @@ def ingest_paths(
             stored = (
                 None
                 if in_place
-                else deps.store.write(target.name, target.source, rel, fh, max_bytes=1 << 62)
+                else deps.store.write(
+                    target.name,
+                    target.source,
+                    rel,
+                    fh,
+                    max_bytes=1 << 62,
+                    registered=registered_in(deps.registry, target.name),
+                )
             )
-        registration = deps.registry.register(
+        registration = register_object(
+            deps,
             bucket=target.name,
             key=stored.key if stored else rel,
             content_hash=stored.content_hash if stored else hash_file(path),

@@ -1,27 +1,63 @@
 """Bucket objects on local disk: a bucket is a folder, an object key a relative path.
 
-A bucket created with ``source`` points at the user's own folder; one without gets a
+A bucket created with ``source`` points at a folder of its own; one without gets a
 folder under the data directory. Uploads are written there first, so the bucket
 stays the source of truth and a later refresh can rebuild the index from it.
 Derived files (email attachments) live in a separate folder so they never appear as
 objects of the user's bucket.
+
+A key is the object's path relative to the bucket folder, exactly as on disk. An
+uploaded name becomes a key once, through :func:`safe_key`: NFC-normalised, every
+character that is unsafe in a path part percent-escaped, so that two different
+names never share a key and :func:`object_name` gives the name back. Nothing that
+is written may leave the bucket folder, and in a ``source`` folder nothing the
+bucket did not register may be replaced: that folder also holds other people's files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+from urllib.parse import unquote
 
-from ragline.errors import InvalidInputError, PayloadTooLargeError
+from ingest.registry import Registry, document_id_for
+from ragline.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RaglineError,
+)
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+MAX_PART_BYTES = 255  # NAME_MAX of every common Linux file system
+MAX_KEY_BYTES = 1024  # far below PATH_MAX (4096) once the bucket folder is prefixed
+_MAX_SOURCE_BYTES = 4096
+_TEMP_PREFIX = ".upload-"
+# tempfile.mkstemp's names: the prefix and 8 characters of this alphabet.
+_TEMP_NAME = re.compile(r"^\.upload-[a-z0-9_]{8}$")
+# Bidirectional controls reorder how a name is shown (spoofing "gpj.exe" as "exe.jpg").
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# '%' makes the escaping reversible, '\\' and '/' are separators somewhere, '#' joins
+# an email's key to its attachment's ("mail.eml#agenda.txt").
+_ALWAYS = frozenset("%\\/#")
+
+Registered = Callable[[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +68,57 @@ class StoredObject:
     content_hash: str
 
 
+def _unsafe(char: str) -> bool:
+    return (
+        char in _ALWAYS
+        or char in _BIDI
+        or unicodedata.category(char) in ("Cc", "Cs")  # control characters, lone surrogates
+    )
+
+
+def _escape(char: str) -> str:
+    return "".join(f"%{b:02X}" for b in char.encode("utf-8", "surrogatepass"))
+
+
+def _escape_part(part: str) -> str:
+    escaped = "".join(_escape(c) if _unsafe(c) else c for c in part)
+    if escaped.startswith("."):  # hidden files, and never a name like ".upload-*"
+        escaped = "%2E" + escaped[1:]
+    if len(escaped.encode("utf-8")) > MAX_PART_BYTES:
+        raise InvalidInputError(
+            f"object name is too long: each folder or file name may have at most "
+            f"{MAX_PART_BYTES} bytes (UTF-8, after escaping)"
+        )
+    return escaped
+
+
 def safe_key(name: str) -> str:
-    """A relative POSIX key with no traversal, no hidden or empty parts."""
-    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "/")]
-    if not parts or any(p == ".." for p in parts):
-        raise InvalidInputError(f"invalid object name: {name!r}")
-    cleaned = [_SAFE_NAME.sub("_", p).strip(" .") or "_" for p in parts]
-    return "/".join(cleaned)
+    """The key for an untrusted object name: relative, no traversal, reversibly escaped.
+
+    Letters of every script stay as they are; only unsafe characters become ``%XX``,
+    and ``%`` itself too, so distinct names (after NFC) always get distinct keys.
+    """
+    normalised = unicodedata.normalize("NFC", name)
+    parts = [p for p in PurePosixPath(normalised).parts if p not in ("", ".", "/")]
+    if not parts or ".." in parts:
+        raise InvalidInputError("invalid object name: give a relative file name without '..'")
+    key = "/".join(_escape_part(p) for p in parts)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidInputError(f"object name is too long: at most {MAX_KEY_BYTES} bytes")
+    return key
+
+
+def object_name(key: str) -> str:
+    """The name a key was made from (the inverse of :func:`safe_key` on NFC names)."""
+    return "/".join(unquote(p, errors="surrogatepass") for p in key.split("/"))
+
+
+def _key_parts(key: str) -> list[str]:
+    """A stored key's parts; keys are on-disk paths, so they are checked, never rewritten."""
+    parts = key.split("/")
+    if not key or "\x00" in key or any(p in ("", ".", "..") for p in parts):
+        raise InvalidInputError(f"invalid object key: {key!r}")
+    return parts
 
 
 def hash_file(path: Path) -> str:
@@ -49,52 +129,248 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def registered_in(registry: Registry, bucket: str) -> Registered:
+    """Whether a key is a registered document of ``bucket``: an object the bucket made."""
+
+    def registered(key: str) -> bool:
+        try:
+            registry.get(document_id_for(bucket, key))
+        except NotFoundError:
+            return False
+        return True
+
+    return registered
+
+
+def resolve_source(raw: str, allowed_roots: Sequence[Path], data_dir: Path) -> Path:
+    """The real folder behind a ``source`` given through the API, or InvalidInputError.
+
+    Missing, not a folder, unreadable or outside every allowed root all get one
+    message, so the API cannot be used to probe which paths exist on the host.
+    """
+    if not PurePosixPath(raw).is_absolute():
+        raise InvalidInputError("source must be an absolute folder path ('~' is not expanded)")
+    shown = ", ".join(str(r) for r in allowed_roots) or "none configured"
+    refused = InvalidInputError(
+        f"source must be an existing folder inside an allowed root ({shown}); "
+        "see RAGLINE_BUCKETS__ALLOWED_ROOTS"
+    )
+    try:
+        if "\x00" in raw or len(raw.encode("utf-8")) > _MAX_SOURCE_BYTES:
+            raise refused
+        resolved = Path(raw).resolve(strict=True)
+        if not resolved.is_dir():
+            raise refused
+        roots = [Path(r).resolve() for r in allowed_roots]
+    except (OSError, ValueError, RuntimeError):  # too long, surrogates, loops, permissions
+        raise refused from None
+    if not any(resolved.is_relative_to(r) for r in roots):
+        raise refused
+    data = data_dir.resolve()
+    if data.is_relative_to(resolved) or (
+        resolved.is_relative_to(data) and not resolved.is_relative_to(data / "sources")
+    ):
+        raise InvalidInputError(
+            "source must not hold the data directory's own files: "
+            "inside the data directory, only its 'sources' folder may hold bucket sources"
+        )
+    return resolved
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except RuntimeError:  # a symlink loop
+        return False
+
+
 class LocalBucketStore:
     def __init__(self, root: Path, derived_root: Path) -> None:
         self._root = root
         self._derived = derived_root
 
     def bucket_root(self, bucket: str, source: str | None) -> Path:
-        return Path(source).expanduser() if source else self._root / bucket
+        if source is None:
+            return self._root / bucket
+        if not Path(source).is_absolute():
+            raise InvalidInputError(
+                f"bucket '{bucket}' has a relative source folder; create it again with an "
+                "absolute path"
+            )
+        return Path(source)
 
     def path_for(self, bucket: str, source: str | None, key: str) -> Path:
-        return self.bucket_root(bucket, source) / safe_key(key)
+        return self.bucket_root(bucket, source).joinpath(*_key_parts(key))
 
-    def derived_path(self, parent_id: str, filename: str) -> Path:
-        return self._derived / parent_id / safe_key(filename)
+    def derived_path(self, parent_id: str, key: str) -> Path:
+        return self._derived.joinpath(parent_id, *_key_parts(key))
 
     def write(
-        self, bucket: str, source: str | None, key: str, stream: BinaryIO, *, max_bytes: int
+        self,
+        bucket: str,
+        source: str | None,
+        name: str,
+        stream: BinaryIO,
+        *,
+        max_bytes: int,
+        registered: Registered | None = None,
     ) -> StoredObject:
-        """Stream to a temp file, refuse past ``max_bytes``, then move into place atomically."""
-        target = self.path_for(bucket, source, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        tmp = Path(tmp_name)
+        """Stream ``name``'s bytes into the bucket, refuse past ``max_bytes``, then move into place.
+
+        In a ``source`` folder an existing file is replaced only when ``registered``
+        says it is this bucket's own object; a bucket under the data directory owns
+        its whole folder. Either way the object never lands outside the bucket folder.
+        """
+        key = safe_key(name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                while block := stream.read(_CHUNK):
-                    size += len(block)
-                    if size > max_bytes:
-                        raise PayloadTooLargeError(
-                            f"file is larger than the {max_bytes / 1e6:.0f} MB upload limit"
-                        )
-                    digest.update(block)
-                    out.write(block)
-            tmp.replace(target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return StoredObject(safe_key(key), target, size, digest.hexdigest())
+            target = self._place(bucket, source, key)
+            in_source = source is not None and os.path.lexists(target)
+            if in_source and not (registered is not None and registered(key)):
+                raise ConflictError(
+                    f"'{object_name(key)}' already exists in the bucket's folder and is not "
+                    "a document of this bucket; it is not overwritten: remove it or upload "
+                    "under another name"
+                )
+            size, content_hash = _stream_into(target, stream, max_bytes)
+        except OSError as exc:
+            mapped = _as_client_error(exc, key)
+            if mapped is None:
+                raise
+            raise mapped from None
+        return StoredObject(key, target, size, content_hash)
+
+    def _place(self, bucket: str, source: str | None, key: str) -> Path:
+        """The target path, its folders created inside the bucket folder and checked."""
+        base = self.bucket_root(bucket, source)
+        base.mkdir(parents=True, exist_ok=True)
+        root = base.resolve(strict=True)
+        parts = _key_parts(key)
+        folder = root
+        for depth, part in enumerate(parts[:-1], start=1):
+            step = folder / part
+            with contextlib.suppress(FileExistsError):
+                step.mkdir()
+            if not _inside(step, root):
+                raise ConflictError(
+                    f"'{object_name('/'.join(parts[:depth]))}' links outside the bucket's "
+                    "folder; nothing is written through it"
+                )
+            if not step.is_dir():
+                raise ConflictError(
+                    f"'{object_name('/'.join(parts[:depth]))}' is a file in this bucket, "
+                    "so it cannot hold other objects"
+                )
+            folder = step.resolve()
+        target = folder / parts[-1]
+        if target.is_symlink() and not _inside(target, root):
+            raise ConflictError(f"'{object_name(key)}' links outside the bucket's folder")
+        if target.is_dir():
+            raise ConflictError(
+                f"'{object_name(key)}' is a folder in this bucket; upload under another name"
+            )
+        if os.path.lexists(target) and parts[-1] not in _names_in(folder):
+            # A case- or normalisation-insensitive file system maps this name onto
+            # another object's file.
+            raise ConflictError(
+                f"'{object_name(key)}' names the same file as another object on this "
+                "file system; upload under another name"
+            )
+        return target
 
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject:
-        target = self.derived_path(parent_id, filename)
+        key = safe_key(filename)
+        target = self.derived_path(parent_id, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-        return StoredObject(
-            safe_key(filename), target, len(content), hashlib.sha256(content).hexdigest()
-        )
+        return StoredObject(key, target, len(content), hashlib.sha256(content).hexdigest())
 
     def delete_derived(self, parent_id: str) -> None:
         shutil.rmtree(self._derived / parent_id, ignore_errors=True)
+
+    def sweep_partial_uploads(self, sources: Iterable[str | None]) -> int:
+        """Remove the temp files of uploads killed mid-way; returns how many went.
+
+        Runs at start-up over the data directory's bucket folders and every bucket's
+        source. A temp file still locked belongs to an upload in flight (another
+        process) and stays.
+        """
+        folders = [self._root, *(Path(s) for s in sources if s and Path(s).is_absolute())]
+        removed = 0
+        for folder in folders:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for filename in filenames:
+                    if _TEMP_NAME.match(filename) and _remove_if_abandoned(
+                        Path(dirpath) / filename
+                    ):
+                        removed += 1
+        if removed:
+            log.info("removed %d partial uploads left by an interrupted process", removed)
+        return removed
+
+
+def _names_in(folder: Path) -> set[str]:
+    return {entry.name for entry in folder.iterdir()}
+
+
+def _stream_into(target: Path, stream: BinaryIO, max_bytes: int) -> tuple[int, str]:
+    """Write to a locked temp file next to ``target``, then rename it into place."""
+    fd, tmp = _locked_temp(target.parent)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := stream.read(_CHUNK):
+                size += len(block)
+                if size > max_bytes:
+                    raise PayloadTooLargeError(
+                        f"file is larger than the {max_bytes / 1e6:.0f} MB upload limit"
+                    )
+                digest.update(block)
+                out.write(block)
+            out.flush()
+            Path(tmp).replace(target)  # still locked: the sweep cannot take it meanwhile
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return size, digest.hexdigest()
+
+
+def _locked_temp(folder: Path) -> tuple[int, str]:
+    """A new temp file holding an exclusive lock, so a start-up sweep leaves it alone."""
+    for _ in range(3):
+        fd, name = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink > 0:
+            return fd, name
+        os.close(fd)  # swept between creation and lock: take another
+    raise ConflictError("the bucket's folder is being cleaned up; try the upload again")
+
+
+def _remove_if_abandoned(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # a symlink, gone, or unreadable: not ours to remove
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # locked: an upload in flight
+        return False
+    else:
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _as_client_error(exc: OSError, key: str) -> RaglineError | None:
+    """File system refusals caused by the name or by what is already there, as 4xx."""
+    name = object_name(key)
+    if exc.errno == errno.ENAMETOOLONG:
+        return InvalidInputError("object name is too long for the bucket's file system")
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return ConflictError(f"a file in this bucket is in the way of '{name}'")
+    if exc.errno == errno.EISDIR:
+        return ConflictError(f"'{name}' is a folder in this bucket; upload under another name")
+    return None

@@ -10,9 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AdminDep, ServicesDep
 from api.schemas import BucketCreate, BucketOut, DocumentAccepted, ErrorOut
 from chunkers.registry import DOC_TYPES
+from ingest.registration import register_object
 from ingest.registry import Bucket
-from ingest.storage import safe_key
+from ingest.storage import registered_in, resolve_source, safe_key
 from ragline.errors import InvalidInputError, PayloadTooLargeError
+from ragline.settings import Settings
 
 router = APIRouter(tags=["buckets"])
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -22,6 +24,10 @@ def _bucket_out(bucket: Bucket) -> BucketOut:
     return BucketOut(
         name=bucket.name, roles=list(bucket.roles), doc_type=bucket.doc_type, source=bucket.source
     )
+
+
+def _source_roots(settings: Settings) -> list[Path]:
+    return list(settings.buckets.allowed_roots) or [settings.data_dir / "sources"]
 
 
 def _check_doc_type(doc_type: str | None) -> str | None:
@@ -62,10 +68,14 @@ def create_bucket(body: BucketCreate, _: AdminDep, services: ServicesDep) -> Buc
     roles = sorted({r.strip() for r in body.roles if r.strip()})
     if not roles:
         raise InvalidInputError("a bucket needs at least one role")
-    if body.source is not None and not Path(body.source).expanduser().is_dir():
-        raise InvalidInputError(f"source folder does not exist: {body.source}")
+    settings = services.runtime.settings
+    source = (
+        None
+        if body.source is None
+        else str(resolve_source(body.source, _source_roots(settings), settings.data_dir))
+    )
     bucket = services.runtime.registry.create_bucket(
-        body.name, roles, _check_doc_type(body.doc_type), body.source
+        body.name, roles, _check_doc_type(body.doc_type), source
     )
     return _bucket_out(bucket)
 
@@ -82,6 +92,7 @@ def list_buckets(_: AdminDep, services: ServicesDep) -> list[BucketOut]:
     responses={
         403: {"model": ErrorOut},
         404: {"model": ErrorOut},
+        409: {"model": ErrorOut},
         413: {"model": ErrorOut},
         422: {"model": ErrorOut},
     },
@@ -107,16 +118,19 @@ async def upload_document(
     bucket = runtime.registry.get_bucket(name)
     doc_roles = _parse_roles(roles) or list(bucket.roles)
     chosen_type = _check_doc_type(doc_type) or bucket.doc_type
-    key = safe_key(file.filename or "")
+    filename = file.filename or ""
+    safe_key(filename)  # a bad name is refused before the body is copied
     stored = await run_in_threadpool(
         runtime.ingestion.store.write,
         bucket.name,
         bucket.source,
-        key,
+        filename,
         file.file,
         max_bytes=max_bytes,
+        registered=registered_in(runtime.registry, bucket.name),
     )
-    registration = runtime.registry.register(
+    registration = register_object(
+        runtime.ingestion,
         bucket=bucket.name,
         key=stored.key,
         content_hash=stored.content_hash,

@@ -15,9 +15,9 @@ def test_traversal_and_empty_names_are_refused(name: str) -> None:
         safe_key(name)
 
 
-def test_safe_key_keeps_folders_and_cleans_odd_characters() -> None:
-    assert safe_key("/docs/2024/report<1>.pdf") == "docs/2024/report_1_.pdf"
-    assert safe_key("C:\\Users\\me\\notes.txt") == "C_/Users/me/notes.txt"
+def test_safe_key_keeps_folders_and_escapes_unsafe_characters() -> None:
+    assert safe_key("/docs/2024/report<1>.pdf") == "docs/2024/report<1>.pdf"
+    assert safe_key("C:\\Users\\me\\notes.txt") == "C:%5CUsers%5Cme%5Cnotes.txt"
 
 
 def test_write_streams_hashes_and_places_the_object(tmp_path: Path) -> None:
