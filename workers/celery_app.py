@@ -2,8 +2,13 @@
 
 Embedded mode: the broker is a SQLite file under the data directory (kombu's
 SQLAlchemy transport), so a document accepted with 202 survives a restart, and
-the worker runs in a thread of the serving process (``workers.embedded``).
-Distributed mode: the broker URL from settings (Redis or RabbitMQ).
+the worker runs in threads of the serving process (``workers.embedded``).
+Distributed mode: the broker URL from settings (Redis or RabbitMQ), worked by
+separate processes (``workers.standalone``).
+
+Two queues, two lanes: documents up to ``workers.small_document_bytes`` go to
+``ingest_small``, the rest to ``ingest``, and each queue has its own workers, so a
+slow or pathological large file never holds a small one behind it.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ if TYPE_CHECKING:
     from ragline.runtime import Runtime
 
 INGEST_QUEUE = "ingest"
+INGEST_SMALL_QUEUE = "ingest_small"
+ALL_QUEUES = (INGEST_QUEUE, INGEST_SMALL_QUEUE)
 
 
 class RaglineCelery(Celery):  # type: ignore[misc]
     """A Celery app that carries the process's runtime for its tasks to use."""
 
     runtime: Runtime | None = None
+    small_document_bytes: int = 0
 
 
 def broker_url(settings: Settings) -> str:
@@ -32,9 +40,19 @@ def broker_url(settings: Settings) -> str:
     return f"sqla+sqlite:///{(settings.data_dir / 'queue.db').resolve()}"
 
 
-def create_celery(settings: Settings) -> RaglineCelery:
+def queue_for(size_bytes: int | None, small_document_bytes: int) -> str:
+    """The lane of a document: unknown sizes go to the general lane, never the small one."""
+    if size_bytes is not None and size_bytes <= small_document_bytes:
+        return INGEST_SMALL_QUEUE
+    return INGEST_QUEUE
+
+
+def create_celery(
+    settings: Settings, app_class: type[RaglineCelery] = RaglineCelery
+) -> RaglineCelery:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = RaglineCelery("ragline", broker=broker_url(settings), set_as_current=False)
+    app = app_class("ragline", broker=broker_url(settings), set_as_current=False)
+    app.small_document_bytes = settings.workers.small_document_bytes
     app.conf.update(
         include=["workers.tasks"],
         task_ignore_result=True,
@@ -42,7 +60,6 @@ def create_celery(settings: Settings) -> RaglineCelery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=INGEST_QUEUE,
-        task_routes={"ragline.*": {"queue": INGEST_QUEUE}},
         worker_redirect_stdouts=False,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,

@@ -1,25 +1,38 @@
-"""The embedded mode's worker: the real Celery worker, in a thread of the serving process.
+"""The embedded mode's workers: real Celery workers, in threads of the serving process.
 
 One process owns the in-process index (qdrant-edge allows one writer per path), so
-the worker shares the API's runtime instead of opening its own.
+the workers share the API's runtime instead of opening their own. Each lane (queue)
+has its own solo-pool worker thread(s): a small document never waits behind a large
+one, and with one parser process per thread (``ingest.parsing.pool``) no thread
+waits for another thread's parse.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Mapping
 
 from ingest.registry import Registry
-from workers.celery_app import RaglineCelery
+from workers.celery_app import INGEST_QUEUE, INGEST_SMALL_QUEUE, RaglineCelery
+from workers.health import OK, UNAVAILABLE
 from workers.tasks import enqueue_ingest
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddedWorker:
-    def __init__(self, app: RaglineCelery) -> None:
+    """One solo-pool Celery worker on one queue, in a daemon thread, with its own app.
+
+    A Celery worker selects its queues on its app (``app.amqp.queues.select``), so
+    two workers on one app would both consume whichever queue was selected last.
+    """
+
+    def __init__(self, app: RaglineCelery, queue: str, name: str) -> None:
+        self.queue = queue
         self._app = app
         self._worker = app.Worker(
+            hostname=f"{name}@embedded",
             pool="solo",
             concurrency=1,
             loglevel="WARNING",
@@ -27,26 +40,65 @@ class EmbeddedWorker:
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,
-            queues=["ingest"],
+            queues=[queue],
         )
-        self._thread = threading.Thread(
-            target=self._worker.start, name="ragline-worker", daemon=True
-        )
+        self._thread = threading.Thread(target=self._worker.start, name=name, daemon=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        if not self._thread.is_alive():
-            return
-        self._worker.stop(in_sighandler=False)
-        self._thread.join(timeout_s)
         if self._thread.is_alive():
-            log.warning("ingestion worker did not stop within %.0f s", timeout_s)
+            self._worker.stop(in_sighandler=False)
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                name = self._thread.name
+                log.warning("ingestion worker %s did not stop within %.0f s", name, timeout_s)
+        self._app.close()
+
+
+class EmbeddedWorkers:
+    """Every lane's worker threads; ``threads_per_queue`` maps a queue to its thread count.
+
+    ``make_app`` builds one app per worker, carrying the shared runtime.
+    """
+
+    def __init__(
+        self, make_app: Callable[[], RaglineCelery], threads_per_queue: Mapping[str, int]
+    ) -> None:
+        self.workers = [
+            EmbeddedWorker(make_app(), queue, f"ragline-{queue}-{n}")
+            for queue, count in threads_per_queue.items()
+            for n in range(count)
+        ]
+
+    @classmethod
+    def lanes(cls, make_app: Callable[[], RaglineCelery], general_threads: int) -> EmbeddedWorkers:
+        return cls(make_app, {INGEST_SMALL_QUEUE: 1, INGEST_QUEUE: general_threads})
+
+    @property
+    def size(self) -> int:
+        return len(self.workers)
+
+    def check(self) -> str:
+        """``"ok"`` while every worker thread runs: a dead lane would strand its queue."""
+        return OK if all(worker.alive for worker in self.workers) else UNAVAILABLE
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        for worker in self.workers:
+            worker.stop(timeout_s)
 
 
 def requeue_unfinished(app: RaglineCelery, registry: Registry) -> int:
-    """Queue again what a previous process accepted but did not finish.
+    """Queue again what a previous process accepted but did not finish, each in its lane.
 
     Messages are durable, but a process killed mid-document leaves it 'processing';
     ingestion is idempotent, so sending it again is always safe.
@@ -54,5 +106,5 @@ def requeue_unfinished(app: RaglineCelery, registry: Registry) -> int:
     pending = registry.list_documents(status="queued", limit=100_000)
     pending += registry.list_documents(status="processing", limit=100_000)
     for doc in pending:
-        enqueue_ingest(app, doc.id)
+        enqueue_ingest(app, doc.id, doc.size_bytes)
     return len(pending)

@@ -8,7 +8,9 @@ from typing import Any
 from celery import shared_task
 
 from ingest.pipeline import ingest_document, record_unexpected_failure
+from ingest.registry import Registry
 from ragline.errors import DependencyUnavailableError, NotFoundError
+from workers.celery_app import queue_for
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,21 @@ def ingest_document_task(self: Any, document_id: str) -> str:
         record_unexpected_failure(deps, document_id, exc)
         return "failed"
     for child in result.children:
-        enqueue_ingest(self.app, child)
+        enqueue_registered(self.app, runtime.registry, child)
     return result.outcome
 
 
-def enqueue_ingest(app: Any, document_id: str) -> None:
-    app.send_task(INGEST_TASK, args=[document_id], expires=TASK_EXPIRES_S)
+def enqueue_ingest(app: Any, document_id: str, size_bytes: int | None = None) -> str:
+    """Send the document to its lane by size; returns the queue's name (for tests and logs)."""
+    queue = queue_for(size_bytes, app.small_document_bytes)
+    app.send_task(INGEST_TASK, args=[document_id], expires=TASK_EXPIRES_S, queue=queue)
+    return queue
+
+
+def enqueue_registered(app: Any, registry: Registry, document_id: str) -> str:
+    """Like :func:`enqueue_ingest`, with the size read from the registry."""
+    try:
+        size_bytes: int | None = registry.get(document_id).size_bytes
+    except NotFoundError:
+        size_bytes = None  # deleted meanwhile: the task will find nothing to do
+    return enqueue_ingest(app, document_id, size_bytes)

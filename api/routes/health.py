@@ -13,7 +13,10 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: the registry and the index answer")
+@router.get(
+    "/ready",
+    summary="Readiness: the registry, the index, the ingestion queue and a worker answer",
+)
 def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     runtime = services.runtime
@@ -27,6 +30,10 @@ def ready(services: ServicesDep) -> JSONResponse:
         checks["index"] = "ok"
     except Exception:  # noqa: BLE001
         checks["index"] = "unavailable"
+    try:
+        checks.update(services.ingestion_checks())
+    except Exception:  # noqa: BLE001
+        checks.update(worker="unavailable", queue="unavailable")
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503

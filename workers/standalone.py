@@ -1,0 +1,152 @@
+"""A worker in a process of its own (distributed mode): it builds its own runtime.
+
+Two ways to run one, same behaviour:
+
+- ``run_worker(settings, queues)`` (what ``ragline worker`` calls);
+- ``celery -A workers.standalone worker -Q ingest,ingest_small``: the module builds
+  its app from ``get_settings()`` on first access of ``app`` (PEP 562), so importing
+  it reads nothing and opens nothing.
+
+The runtime is opened when the worker starts, where tasks will run: in the worker
+process for the ``threads`` and ``solo`` pools (one parser process per thread), in
+each child for ``prefork``; it is closed when that process shuts down. Run one
+worker per lane (``-Q ingest_small`` and ``-Q ingest``) so that small documents
+keep their own capacity. The index must be one the worker may open: a Qdrant
+server (``RAGLINE_QDRANT__URL``), or a local path no other process holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from celery import signals
+from celery.concurrency import get_implementation
+from celery.concurrency.prefork import TaskPool as PreforkPool
+
+from ragline.errors import ConfigurationError
+from ragline.settings import Settings, get_settings
+from workers.celery_app import ALL_QUEUES, RaglineCelery, create_celery
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_app: StandaloneCelery | None = None  # the app of `celery -A workers.standalone`
+_prefork_app: StandaloneCelery | None = None  # inherited by the pool's forked children
+
+
+class StandaloneCelery(RaglineCelery):
+    """An app whose workers open their own runtime from ``settings``."""
+
+    settings: Settings
+
+
+def create_worker_app(settings: Settings) -> StandaloneCelery:
+    app = create_celery(settings, StandaloneCelery)
+    assert isinstance(app, StandaloneCelery)
+    app.settings = settings
+    app.conf.update(worker_pool="threads", worker_concurrency=settings.workers.general_threads)
+    return app
+
+
+def run_worker(
+    settings: Settings,
+    queues: Sequence[str] = ALL_QUEUES,
+    *,
+    concurrency: int | None = None,
+    loglevel: str = "INFO",
+) -> int:
+    """Run a worker on ``queues`` in this process until SIGTERM/SIGINT; returns its exit code."""
+    unknown = set(queues) - set(ALL_QUEUES)
+    if unknown or not queues:
+        raise ConfigurationError(f"worker queues must be among: {', '.join(ALL_QUEUES)}")
+    app = create_worker_app(settings)
+    worker = app.Worker(
+        pool="threads",
+        concurrency=concurrency or settings.workers.general_threads,
+        queues=list(queues),
+        loglevel=loglevel,
+        hostname=f"ragline-{'+'.join(queues)}@%h",
+    )
+    worker.start()
+    code: int = worker.exitcode or 0
+    return code
+
+
+def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
+    from ragline.runtime import open_runtime
+    from workers.parser_pool import use_parser_pool
+
+    if app.runtime is not None:
+        return
+    runtime = open_runtime(app.settings)
+    try:
+        if parsers > 1:
+            use_parser_pool(runtime, parsers)
+    except BaseException:
+        runtime.close()
+        raise
+    app.runtime = runtime
+    log.info("worker runtime open (%d parser process(es))", parsers)
+
+
+def _close_runtime(app: StandaloneCelery) -> None:
+    runtime, app.runtime = app.runtime, None
+    if runtime is not None:
+        runtime.close()
+
+
+def _is_prefork(pool_cls: Any) -> bool:
+    cls = get_implementation(pool_cls) if isinstance(pool_cls, str) else pool_cls
+    return isinstance(cls, type) and issubclass(cls, PreforkPool)
+
+
+@signals.worker_init.connect
+def _on_worker_init(sender: Any, **_: Any) -> None:
+    global _prefork_app
+    app = getattr(sender, "app", None)
+    if not isinstance(app, StandaloneCelery):
+        return
+    if _is_prefork(sender.pool_cls):
+        _prefork_app = app  # each child opens its own runtime (worker_process_init)
+        return
+    _open_runtime(app, int(sender.concurrency or 1))
+
+
+@signals.worker_shutdown.connect
+def _on_worker_shutdown(sender: Any, **_: Any) -> None:
+    app = getattr(sender, "app", None)
+    if isinstance(app, StandaloneCelery):
+        _close_runtime(app)
+
+
+@signals.worker_process_init.connect
+def _on_child_init(**_: Any) -> None:
+    if _prefork_app is not None:
+        _open_runtime(_prefork_app, 1)
+
+
+@signals.worker_process_shutdown.connect
+def _on_child_shutdown(**_: Any) -> None:
+    if _prefork_app is not None:
+        _close_runtime(_prefork_app)
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` for ``celery -A workers.standalone``, built from the environment on first use."""
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _lock:
+        if _app is None:
+            _app = create_worker_app(get_settings())
+        return _app
+
+
+if __name__ == "__main__":  # python -m workers.standalone [queue ...]
+    import sys
+
+    logging.basicConfig(level=logging.INFO)
+    raise SystemExit(run_worker(get_settings(), sys.argv[1:] or ALL_QUEUES))
