@@ -6,10 +6,16 @@ second copy of this flow.
 
 Order of writes, chosen so that a crash at any point heals on the next run and a
 reader never sees a half-updated document:
-1. new version's chunks are upserted (ids derive from document, version, index:
-   re-running is idempotent);
-2. the registry flips ``indexed_version`` (readers switch here, atomically);
-3. chunks of every other version are deleted.
+1. the registry hands the attempt a version never used before for this id (not
+   even by a deleted document of the same name), and the chunks are built with the
+   document's roles at that moment;
+2. the new version's chunks are upserted (ids derive from document, version, index);
+3. the registry flips ``indexed_version`` (readers switch here, atomically), unless
+   the document was deleted or a newer version won meanwhile: then this attempt's
+   chunks are removed instead;
+4. chunks of every other version (older ones, a crashed attempt's) are deleted.
+Retrieval shows a chunk only if the registry serves its version, to the roles the
+registry says (``Registry.served``), so leftovers of any step are never visible.
 """
 
 from __future__ import annotations
@@ -27,14 +33,20 @@ from ingest.parsing.base import Parser
 from ingest.registry import Document, Registry, fingerprint
 from ingest.storage import LocalBucketStore, hash_file
 from ragline.documents import ChunkDraft, ParsedDocument
-from ragline.errors import DocumentError, RaglineError
+from ragline.errors import (
+    DocumentError,
+    InvalidInputError,
+    NotFoundError,
+    RaglineError,
+    SupersededError,
+)
 from retrieval.encoders import DenseEncoder, SparseEncoder
 from retrieval.index.base import ChunkIndex, IndexedChunk
 
 log = logging.getLogger(__name__)
 
 _CHUNK_NAMESPACE = uuid.UUID("a4f8e0d2-31b7-4c55-8f0e-5d2c9b1e7a63")
-Outcome = Literal["indexed", "unchanged", "failed"]
+Outcome = Literal["indexed", "unchanged", "failed", "deleted", "superseded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +80,37 @@ def object_path(deps: IngestionDeps, doc: Document) -> Path:
     return deps.store.path_for(bucket.name, bucket.source, doc.key)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One claimed attempt, parsed, chunked and embedded, not yet written."""
+
+    document: Document  # as claimed: its roles are the roles the chunks carry
+    version: int
+    parsed: ParsedDocument
+    chunks: list[IndexedChunk]
+    content_hash: str
+    fingerprint: str
+    doc_type: str
+    parse_seconds: float
+
+
 def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
     """Parse, chunk, embed and index one registered document; record the outcome.
 
     A :class:`DocumentError` (bad file) is recorded as ``failed`` with its reason and
     not raised: retrying cannot fix the file. Infrastructure errors propagate so the
-    task layer can retry them.
+    task layer can retry them. The three steps are separate functions so that tests
+    can interleave other operations (a delete, a change of roles) between them.
     """
+    step = prepare(deps, document_id)
+    if isinstance(step, IngestResult):
+        return step
+    write(deps, step)
+    return commit(deps, step)
+
+
+def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
+    """Take the document, build a new version's chunks; nothing is written to the index yet."""
     doc = deps.registry.mark_processing(document_id)
     path = object_path(deps, doc)
     try:
@@ -92,30 +128,74 @@ def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
         drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
         if not drafts:
             raise DocumentError("the document has no text to index")
-    except DocumentError as exc:
+    except (DocumentError, InvalidInputError) as exc:
+        # InvalidInputError: a type stored before types were checked at the door.
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
         # Expected for bad files: recorded for the user, not an operator's alarm.
         log.info("document %s failed: %s", doc.id, exc.code)
         return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message)
-
-    version = doc.indexed_version + 1
+    version = deps.registry.next_version(doc.id)
     title = doc.title or parsed.title or Path(doc.key.rsplit("#", 1)[-1]).name
     chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type, title)
-    deps.index.upsert(chunks)
-    deps.registry.mark_indexed(
-        doc.id,
-        version=version,
-        content_hash=content_hash,
-        fingerprint=served_from,
-        chunks=len(chunks),
-        detected_type=doc_type,
-        fmt=parsed.format,
-        title=parsed.title,
-        parse_seconds=parse_seconds,
+    return Prepared(
+        doc, version, parsed, chunks, content_hash, served_from, doc_type, parse_seconds
     )
+
+
+def write(deps: IngestionDeps, prepared: Prepared) -> None:
+    """Upsert the new version's chunks; readers do not see them until :func:`commit`."""
+    deps.index.upsert(prepared.chunks)
+
+
+def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
+    """Serve the new version, or remove it when the attempt lost a race.
+
+    A document deleted (or deleted and uploaded again) since the claim, or one that a
+    newer attempt already serves, gets this attempt's chunks removed: a deletion wins
+    over an in-flight ingestion. If the roles narrowed since the claim, the served
+    chunks are narrowed in the index too (the registry gate applies it already).
+    """
+    doc, version = prepared.document, prepared.version
+    try:
+        served = deps.registry.mark_indexed(
+            doc.id,
+            version=version,
+            content_hash=prepared.content_hash,
+            fingerprint=prepared.fingerprint,
+            chunks=len(prepared.chunks),
+            detected_type=prepared.doc_type,
+            fmt=prepared.parsed.format,
+            title=prepared.parsed.title,
+            parse_seconds=prepared.parse_seconds,
+            built_roles=doc.roles,
+            incarnation=doc.incarnation,
+        )
+    except (NotFoundError, SupersededError) as exc:
+        deps.index.delete_version(doc.id, version)
+        outcome: Outcome = "deleted" if isinstance(exc, NotFoundError) else "superseded"
+        log.info(
+            "document %s: version %d %s meanwhile; its chunks removed", doc.id, version, outcome
+        )
+        return IngestResult(doc.id, outcome)
     deps.index.delete_document(doc.id, keep_version=version)
-    children = _register_attachments(deps, doc, parsed)
-    return IngestResult(doc.id, "indexed", chunks=len(chunks), children=children)
+    if set(served.served_roles) != set(doc.roles):
+        deps.index.set_roles(doc.id, served.served_roles)
+    children = _register_attachments(deps, served, prepared.parsed)
+    return IngestResult(doc.id, "indexed", chunks=len(prepared.chunks), children=children)
+
+
+def apply_narrowed_roles(deps: IngestionDeps, document_ids: Sequence[str]) -> None:
+    """Push roles the registry narrowed to the chunks in the index, synchronously.
+
+    Retrieval's registry gate already hides what the new roles exclude; this makes the
+    index filter agree, so the excluded chunks stop taking places in a caller's top-k.
+    """
+    for document_id in document_ids:
+        try:
+            doc = deps.registry.get(document_id)
+        except NotFoundError:
+            continue
+        deps.index.set_roles(document_id, doc.served_roles)
 
 
 def remove_document(deps: IngestionDeps, document_id: str) -> Document:
@@ -182,7 +262,7 @@ def _register_attachments(
             key=f"{doc.key}#{stored.key}",
             content_hash=stored.content_hash,
             size_bytes=stored.size_bytes,
-            roles=doc.roles,
+            roles=doc.served_roles,
             doc_type=None,
             title=attachment.filename,
             parent_id=doc.id,

@@ -28,13 +28,16 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from ragline.errors import ConflictError, NotFoundError
+from ragline.errors import ConflictError, NotFoundError, SupersededError
 
 DocumentStatus = Literal["queued", "processing", "indexed", "failed"]
 _DOC_NAMESPACE = uuid.UUID("6f1f3c2e-8f3a-4d7e-9a51-0c2b7d9e4a10")
@@ -99,6 +102,27 @@ class DocumentRow(_Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who may read the served version: the roles its chunks were built with, narrowed
+    # by every later change of ``roles``, never widened (a widening waits for a rebuild
+    # of the content under the new roles). Always a subset of ``roles``.
+    served_roles: Mapped[list[str] | None] = mapped_column(JSON)
+    # New on every (re-)creation of the row: an attempt claimed before a delete cannot
+    # commit into the document that replaced it.
+    incarnation: Mapped[str | None] = mapped_column(String(36))
+
+
+class VersionCounterRow(_Base):
+    """The last version handed out per document id; outlives the document on purpose.
+
+    A deleted document's in-flight writer may still leave chunks behind; if versions
+    restarted at 1 when the same object came back, those chunks would pass the
+    served-version gate. Versions never repeat for an id, so they never do.
+    """
+
+    __tablename__ = "version_counters"
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AnswerRow(_Base):
@@ -150,6 +174,16 @@ class Document:
     parse_seconds: float | None
     updated_at: datetime
     indexed_at: datetime | None
+    served_roles: tuple[str, ...] = ()
+    incarnation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServedDocument:
+    """What retrieval may show of a document right now: one version, to these roles."""
+
+    version: int
+    roles: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +192,19 @@ class Registration:
 
     document: Document
     needs_ingest: bool
+    # Documents whose roles this registration changed (the document and its
+    # attachments): the caller applies the change to their chunks in the index.
+    roles_changed: tuple[str, ...] = ()
 
 
 def _bucket(row: BucketRow) -> Bucket:
     return Bucket(row.name, tuple(row.roles), row.doc_type, row.source)
+
+
+def _served_roles(row: DocumentRow) -> list[str]:
+    if row.served_roles is None:  # a row written before served_roles existed
+        return sorted(row.roles or [])
+    return sorted(set(row.served_roles) & set(row.roles or []))
 
 
 def _document(row: DocumentRow) -> Document:
@@ -189,6 +232,8 @@ def _document(row: DocumentRow) -> Document:
         parse_seconds=row.parse_seconds,
         updated_at=row.updated_at,
         indexed_at=row.indexed_at,
+        served_roles=tuple(_served_roles(row)),
+        incarnation=row.incarnation,
     )
 
 
@@ -198,6 +243,7 @@ class Registry:
     def __init__(self, url: str) -> None:
         self._engine = _make_engine(url)
         _Base.metadata.create_all(self._engine)
+        _add_missing_columns(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     @property
@@ -209,8 +255,12 @@ class Registry:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except StaleDataError:
+            # The row was deleted by another request between our read and our write.
+            raise NotFoundError("the document was deleted meanwhile") from None
 
     # -- buckets ---------------------------------------------------------------------
 
@@ -265,7 +315,15 @@ class Registry:
         with self._session() as s:
             row = s.get(DocumentRow, doc_id, with_for_update=True)
             if row is None:
-                row = DocumentRow(id=doc_id, bucket=bucket, key=key, created_at=_now())
+                row = DocumentRow(
+                    id=doc_id,
+                    bucket=bucket,
+                    key=key,
+                    created_at=_now(),
+                    incarnation=str(uuid.uuid4()),
+                    served_roles=[],
+                    roles=list(roles),
+                )
                 s.add(row)
             elif row.status == "indexed" and row.indexed_fingerprint == fingerprint(
                 content_hash, roles, doc_type, title if title is not None else row.title
@@ -273,7 +331,7 @@ class Registry:
                 return Registration(_document(row), needs_ingest=False)
             row.content_hash = content_hash
             row.size_bytes = size_bytes
-            row.roles = list(roles)
+            roles_changed = self._set_roles_locked(s, row, roles)
             row.doc_type = doc_type
             row.title = title if title is not None else row.title
             row.parent_id = parent_id
@@ -282,7 +340,7 @@ class Registry:
             row.error = None
             row.updated_at = _now()
             s.flush()
-            return Registration(_document(row), needs_ingest=True)
+            return Registration(_document(row), True, tuple(roles_changed))
 
     def get(self, document_id: str) -> Document:
         with self._session() as s:
@@ -298,22 +356,82 @@ class Registry:
         bucket: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        readable_by: frozenset[str] | None = None,
     ) -> list[Document]:
+        """One page, in (bucket, key) order.
+
+        ``readable_by`` (a caller's roles; None for all) filters before the page is cut:
+        filtering after LIMIT/OFFSET would give short pages and show how many hidden
+        documents sort where. Roles are a JSON column, so the filter runs in Python
+        over ordered batches, which works the same on SQLite and PostgreSQL.
+        """
         query = select(DocumentRow).order_by(DocumentRow.bucket, DocumentRow.key)
         if status:
             query = query.where(DocumentRow.status == status)
         if bucket:
             query = query.where(DocumentRow.bucket == bucket)
         with self._session() as s:
-            return [_document(r) for r in s.scalars(query.limit(limit).offset(offset))]
+            if readable_by is None:
+                return [_document(r) for r in s.scalars(query.limit(limit).offset(offset))]
+            batch_size = 500
+            page: list[Document] = []
+            to_skip, scanned = offset, 0
+            while len(page) < limit:
+                batch = list(s.scalars(query.limit(batch_size).offset(scanned)))
+                scanned += len(batch)
+                for row in batch:
+                    if not readable_by & set(row.roles):
+                        continue
+                    if to_skip:
+                        to_skip -= 1
+                    elif len(page) < limit:
+                        page.append(_document(row))
+                if len(batch) < batch_size:
+                    break
+            return page
 
     def mark_processing(self, document_id: str) -> Document:
         with self._session() as s:
-            row = self._row(s, document_id)
+            row = self._row(s, document_id, lock=True)
             row.status = "processing"
             row.attempts += 1
             row.updated_at = _now()
             return _document(row)
+
+    def next_version(self, document_id: str) -> int:
+        """A version never handed out before for this id, for one attempt to build."""
+        with self._session() as s:
+            row = self._row(s, document_id, lock=True)
+            counter = s.get(VersionCounterRow, document_id, with_for_update=True)
+            if counter is None:
+                counter = VersionCounterRow(document_id=document_id, last_version=0)
+                s.add(counter)
+            counter.last_version = max(counter.last_version, row.indexed_version) + 1
+            return counter.last_version
+
+    def _set_roles_locked(self, s: Session, row: DocumentRow, roles: Sequence[str]) -> list[str]:
+        """Give ``row`` and its attachments (recursively) ``roles``.
+
+        The served version of each is narrowed at once to what the new roles allow
+        (retrieval checks :meth:`served` on every hit, so this commit is the moment
+        access changes); a widening waits for the content to be rebuilt under the new
+        roles. Returns the ids whose served roles shrank, for the caller to apply to
+        the index payload too.
+        """
+        narrowed = []
+        new_roles = sorted(set(roles))
+        before = set(_served_roles(row))
+        row.roles = new_roles
+        after = set(_served_roles(row))
+        row.served_roles = sorted(after)
+        if (row.indexed_version or 0) > 0 and after != before:
+            narrowed.append(row.id)
+        for child in s.scalars(
+            select(DocumentRow).where(DocumentRow.parent_id == row.id).with_for_update()
+        ):
+            narrowed += self._set_roles_locked(s, child, roles)
+            child.updated_at = _now()
+        return narrowed
 
     def mark_indexed(
         self,
@@ -327,12 +445,26 @@ class Registry:
         fmt: str,
         title: str | None,
         parse_seconds: float | None,
+        built_roles: Sequence[str],
+        incarnation: str | None,
     ) -> Document:
-        """Flip the served version; from this commit on, readers see only ``version``."""
+        """Flip the served version; from this commit on, readers see only ``version``.
+
+        Raises :class:`NotFoundError` when the document was deleted meanwhile, and
+        :class:`SupersededError` when a newer version is already served (a slower
+        attempt lost the race): in both cases the caller removes what it wrote.
+        """
         with self._session() as s:
-            row = self._row(s, document_id)
+            row = self._row(s, document_id, lock=True)
+            if row.incarnation != incarnation:
+                raise NotFoundError(f"document '{document_id}' was deleted meanwhile")
+            if row.indexed_version >= version:
+                raise SupersededError(
+                    f"version {version} of '{document_id}' is older than the one served"
+                )
             row.status = "indexed"
             row.indexed_version = version
+            row.served_roles = sorted(set(built_roles) & set(row.roles or []))
             row.indexed_hash = content_hash
             row.indexed_fingerprint = fingerprint
             row.content_hash = content_hash
@@ -386,18 +518,24 @@ class Registry:
             rows = s.scalars(select(DocumentRow).where(DocumentRow.parent_id == document_id))
             return [_document(r) for r in rows]
 
-    def served_versions(self, document_ids: Iterable[str]) -> dict[str, int]:
-        """The version readers may see, per document; absent ids are not served."""
+    def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]:
+        """Per document, the version readers may see and the roles that may see it.
+
+        Absent ids are not served (deleted, or never indexed). The roles are the
+        served version's (see ``DocumentRow.served_roles``), which can be narrower
+        than a chunk's payload while the index catches up with a change of roles.
+        """
         ids = list(set(document_ids))
         if not ids:
             return {}
         with self._session() as s:
-            rows = s.execute(
-                select(DocumentRow.id, DocumentRow.indexed_version).where(
-                    DocumentRow.id.in_(ids), DocumentRow.indexed_version > 0
-                )
+            rows = s.scalars(
+                select(DocumentRow).where(DocumentRow.id.in_(ids), DocumentRow.indexed_version > 0)
             )
-            return {str(doc_id): int(version) for doc_id, version in rows}
+            return {
+                row.id: ServedDocument(row.indexed_version, frozenset(_served_roles(row)))
+                for row in rows
+            }
 
     # -- answers ---------------------------------------------------------------------
 
@@ -436,11 +574,28 @@ class Registry:
             return row
 
     @staticmethod
-    def _row(session: Session, document_id: str) -> DocumentRow:
-        row = session.get(DocumentRow, document_id)
+    def _row(session: Session, document_id: str, *, lock: bool = False) -> DocumentRow:
+        row = session.get(DocumentRow, document_id, with_for_update=lock)
         if row is None:
             raise NotFoundError(f"document '{document_id}' not found")
         return row
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a registry written by an older ragline up to date (nullable columns only).
+
+    ``create_all`` makes missing tables, not missing columns; every column added since
+    the first release is nullable, so adding it is the whole migration.
+    """
+    inspector = inspect(engine)
+    for table in _Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _make_engine(url: str) -> Engine:

@@ -10,6 +10,7 @@ user who caused the error, never carry a stack trace, and never echo a secret.
     ├── PermissionDeniedError     key lacks the role              -> 403
     ├── NotFoundError             bucket / document unknown       -> 404
     ├── ConflictError             bucket already exists           -> 409
+    │   └── SupersededError       a slower ingestion attempt lost to a newer version
     ├── InvalidInputError         request that cannot be served   -> 422
     ├── PayloadTooLargeError      upload over the size limit      -> 413
     ├── DocumentError             one document cannot be ingested (recorded, not raised to clients)
@@ -52,6 +53,10 @@ class NotFoundError(RaglineError):
 
 class ConflictError(RaglineError):
     code = "conflict"
+
+
+class SupersededError(ConflictError):
+    code = "superseded"
 
 
 class InvalidInputError(RaglineError):

@@ -8,10 +8,12 @@ and nothing downstream knows which were picked.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from answer.service import AnswerService
 from ingest.parsing.isolated import IsolatedParser
+from ingest.parsing.scratch import private_dir
 from ingest.pipeline import IngestionDeps
 from ingest.registry import Registry
 from ingest.storage import LocalBucketStore
@@ -62,9 +64,30 @@ def open_index(settings: Settings, dim: int) -> ChunkIndex:
     return index
 
 
+def open_parser(settings: Settings) -> IsolatedParser:
+    """One bounded parser (its child starts on first use); worker pools hold several."""
+    limits = settings.limits
+    return IsolatedParser(
+        timeout_s=limits.parse_timeout_s,
+        memory_mb=limits.parse_memory_mb,
+        max_bytes=int(limits.max_upload_mb * 1_000_000),
+        scratch_dir=settings.data_dir / "scratch",
+    )
+
+
 def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Runtime:
-    """Open every component; ``dense`` lets tests share one loaded model across runtimes."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Open every component; ``dense`` lets tests share one loaded model across runtimes.
+
+    Everything under the data directory holds document text of every role (the
+    registry, the queue, the index, uploaded objects, parsing scratch), so this
+    process's files are made private here: the data directory is 0700 (tightened
+    if it already exists and is ours), and the umask is set to 077 so that every
+    file the process creates afterwards, including those made by SQLite and the
+    index engine, which take no mode, is 0600 and every folder 0700. The umask
+    is process-wide; this process-wiring function is the one place that sets it.
+    """
+    os.umask(0o077)
+    private_dir(settings.data_dir)
     registry = Registry(settings.registry_url)
     try:
         dense = dense or SentenceTransformerEmbedder(
@@ -77,19 +100,16 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         registry.close()
         raise
     limits = settings.limits
-    parser = IsolatedParser(
-        timeout_s=limits.parse_timeout_s,
-        memory_mb=limits.parse_memory_mb,
-        max_bytes=int(limits.max_upload_mb * 1_000_000),
-    )
+    parser = open_parser(settings)
     sparse = BM25SparseEncoder()
     store = LocalBucketStore(settings.buckets_dir, settings.data_dir / "derived")
+    store.sweep_partial_uploads(b.source for b in registry.list_buckets())
     ingestion = IngestionDeps(registry, store, parser, dense, sparse, index)
     retriever = HybridRetriever(
         index,
         dense,
         sparse,
-        registry.served_versions,
+        registry.served,
         RetrievalConfig(
             prefetch_limit=settings.retrieval.prefetch_limit, rrf_k=settings.retrieval.rrf_k
         ),

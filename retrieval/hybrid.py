@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from retrieval.encoders import DenseEncoder, SparseEncoder
 from retrieval.index.base import ChunkIndex, SearchFilter, SearchMode
 
-ServedVersions = Callable[[Iterable[str]], dict[str, int]]
+
+class Served(Protocol):
+    """What the gate needs to know of a served document (the registry's answer)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+
+ServedDocuments = Callable[[Iterable[str]], Mapping[str, Served]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +63,13 @@ class RetrievalConfig:
 class HybridRetriever:
     """Search inside a filter built by ``retrieval.access.search_filter`` only.
 
-    ``served_versions`` tells, per document, the version readers may see (the
-    registry's); hits of any other version (mid-update, or deleted documents whose
-    chunks are still being removed) are dropped, so over-fetch a little to fill top-k.
+    ``served`` tells, per document, the version readers may see and the roles that
+    may see it (the registry's). Every hit passes this gate after the index filter:
+    hits of any other version (mid-update, a deleted document's leftovers, a writer
+    that lost a race) and hits whose document's current roles exclude the caller (a
+    change of roles the index payload has not caught up with) are dropped. The index
+    filter keeps the gate from starving top-k; the gate is what makes a registry
+    commit, not an index write, the moment access changes.
     """
 
     def __init__(
@@ -62,13 +77,13 @@ class HybridRetriever:
         index: ChunkIndex,
         dense: DenseEncoder,
         sparse: SparseEncoder,
-        served_versions: ServedVersions,
+        served: ServedDocuments,
         config: RetrievalConfig | None = None,
     ) -> None:
         self._index = index
         self._dense = dense
         self._sparse = sparse
-        self._served = served_versions
+        self._served = served
         self.config = config or RetrievalConfig()
 
     def retrieve(
@@ -94,9 +109,13 @@ class HybridRetriever:
             rrf_k=self.config.rrf_k,
         )
         served = self._served(str(h.payload["document_id"]) for h in hits)
-        chunks = [
-            RetrievedChunk.from_payload(h.id, h.score, dict(h.payload))
-            for h in hits
-            if served.get(str(h.payload["document_id"])) == int(h.payload["document_version"])
-        ]
+        chunks = []
+        for hit in hits:
+            document = served.get(str(hit.payload["document_id"]))
+            if (
+                document is not None
+                and document.version == int(hit.payload["document_version"])
+                and document.roles & flt.roles
+            ):
+                chunks.append(RetrievedChunk.from_payload(hit.id, hit.score, dict(hit.payload)))
         return chunks[:top_k]

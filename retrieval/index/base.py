@@ -81,7 +81,12 @@ class ChunkIndex(Protocol):
       Hybrid fuses dense and sparse prefetches with reciprocal rank fusion (``rrf_k``).
       Ties are broken by id so that results are deterministic.
     - ``delete_document`` removes a document's chunks; with ``keep_version`` it
-      removes every version but that one.
+      removes every version but that one. ``delete_version`` removes one version only,
+      so a writer that lost a race (its document was deleted or superseded) removes
+      what it wrote without touching a newer writer's chunks.
+    - ``set_roles`` rewrites the ``roles`` of every chunk of a document, whatever its
+      version: roles are access control, not content, so a change applies to the
+      served chunks at once instead of waiting for a re-ingestion.
     - Errors from the engine surface as ``ragline.errors.DependencyUnavailableError``.
     """
 
@@ -102,6 +107,10 @@ class ChunkIndex(Protocol):
     ) -> list[Hit]: ...
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None: ...
+
+    def delete_version(self, document_id: str, version: int) -> None: ...
+
+    def set_roles(self, document_id: str, roles: Sequence[str]) -> None: ...
 
     def count(self, *, document_id: str | None = None) -> int: ...
 

@@ -171,6 +171,27 @@ class QdrantClientIndex:
         with self._write_lock, engine_errors(ENGINE, "delete a document's chunks"):
             self._client.delete(self.collection, points_selector=selector, wait=True)
 
+    def delete_version(self, document_id: str, version: int) -> None:
+        version_condition = models.FieldCondition(
+            key="document_version", match=models.MatchValue(value=version)
+        )
+        selector = models.FilterSelector(
+            filter=models.Filter(must=[_document_condition(document_id), version_condition])
+        )
+        self._check_open()
+        with self._write_lock, engine_errors(ENGINE, "delete a version's chunks"):
+            self._client.delete(self.collection, points_selector=selector, wait=True)
+
+    def set_roles(self, document_id: str, roles: Sequence[str]) -> None:
+        self._check_open()
+        with self._write_lock, engine_errors(ENGINE, "change a document's roles"):
+            self._client.set_payload(
+                self.collection,
+                payload={"roles": sorted(roles)},
+                points=models.Filter(must=[_document_condition(document_id)]),
+                wait=True,
+            )
+
     def count(self, *, document_id: str | None = None) -> int:
         flt = None
         if document_id is not None:

@@ -169,6 +169,21 @@ class EdgeIndex:
                 UpdateOperation.delete_points_by_filter(Filter(must=must, must_not=must_not))
             )
 
+    def delete_version(self, document_id: str, version: int) -> None:
+        must: list[ConditionType] = [
+            FieldCondition("document_id", match=MatchValue(document_id)),
+            FieldCondition("document_version", match=MatchValue(version)),
+        ]
+        shard = self._ready_shard()
+        with self._write_lock, engine_errors(ENGINE, "delete a version's chunks"):
+            shard.update(UpdateOperation.delete_points_by_filter(Filter(must=must)))
+
+    def set_roles(self, document_id: str, roles: Sequence[str]) -> None:
+        flt = Filter(must=[FieldCondition("document_id", match=MatchValue(document_id))])
+        shard = self._ready_shard()
+        with self._write_lock, engine_errors(ENGINE, "change a document's roles"):
+            shard.update(UpdateOperation.set_payload_by_filter(flt, {"roles": sorted(roles)}))
+
     def count(self, *, document_id: str | None = None) -> int:
         flt = None
         if document_id is not None:

@@ -507,6 +507,39 @@ def test_delete_document_keeping_one_version(index: ChunkIndex, encoder: BM25Spa
     assert index.count(document_id="doc-b") == 0
 
 
+def test_delete_version_removes_that_version_only(
+    index: ChunkIndex, encoder: BM25SparseEncoder
+) -> None:
+    index.upsert(versioned_corpus(encoder))
+    index.delete_version("doc-b", 1)
+    assert index.count(document_id="doc-b") == 2
+    assert index.count(document_id="doc-a") == 3
+    flt = SearchFilter(roles=frozenset({"eng"}), document_ids=frozenset({"doc-b"}))
+    assert names(search(index, encoder, flt, "dense")) == ["b-v2-0", "b-v2-1"]
+    index.delete_version("doc-b", 7)  # a version that is not there: nothing happens
+    assert index.count(document_id="doc-b") == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_set_roles_applies_to_every_side_at_once(
+    index: ChunkIndex, encoder: BM25SparseEncoder, mode: SearchMode
+) -> None:
+    index.upsert(role_corpus(encoder))
+    assert "hr-secret" in names(search(index, encoder, HR, mode))
+    doc_b = chunk(
+        encoder, "other-doc", "salary bands", vec((0, 1.0)), roles=["hr"], document_id="b"
+    )
+    index.upsert([doc_b])
+    index.set_roles("doc-a", ["board"])
+    # Narrowed: hr sees none of doc-a's chunks on any side; the other document keeps its roles.
+    assert names(search(index, encoder, HR, mode)) == ["other-doc"]
+    assert names(search(index, encoder, ENG, mode)) == []
+    board = SearchFilter(roles=frozenset({"board"}))
+    assert len(search(index, encoder, board, mode)) >= 1
+    assert "other-doc" not in names(search(index, encoder, board, mode))
+    index.set_roles("doc-unknown", ["x"])  # no chunks: nothing happens
+
+
 # --- persistence and failure ----------------------------------------------------------
 
 

@@ -1,0 +1,351 @@
+"""No key ever retrieves text its roles do not allow, whatever the order of operations.
+
+A hypothesis state machine drives the real embedded stack (registry, qdrant-edge,
+the parser child, the embedding model) through interleavings of upload, re-upload
+with other roles, a re-upload that fails to parse, delete, retry, and ingestion
+attempts that stop between their steps (claimed, written, not committed: a worker
+killed mid-document) or commit late (after a delete or a newer version). After every
+step, every key searches through dense, sparse and hybrid retrieval, and every chunk
+returned must be text that was uploaded for one of the key's roles AND that the
+document's current roles still allow.
+
+The budget is fixed (``RAGLINE_STATE_MACHINE_EXAMPLES``, default 25, derandomised) so
+CI always runs the same sequences; raise it locally for a soak.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from chunkers.base import TokenCounter
+from ingest.pipeline import (
+    IngestResult,
+    Prepared,
+    commit,
+    ingest_document,
+    prepare,
+    remove_document,
+    write,
+)
+from ingest.registration import register_object
+from ingest.registry import document_id_for
+from ragline.errors import NotFoundError
+from ragline.runtime import Runtime, open_runtime
+from retrieval.access import Principal, search_filter
+from retrieval.encoders import DenseEncoder
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.service
+
+BUCKET = "vault"
+NAMES = ("memo.md", "mail.eml")
+ROLE_SETS = (("public",), ("hr",), ("eng",), ("eng", "hr"))
+KEY_ROLES = {
+    "public": frozenset({"public"}),
+    "hr": frozenset({"hr"}),
+    "eng": frozenset({"eng"}),
+    "hr+public": frozenset({"hr", "public"}),
+    "nobody": frozenset(),
+}
+QUESTION = "quarterly budget review for the harbour project"
+MARKER = re.compile(r"\bMARK(\d+)Z\b")
+EXAMPLES = int(os.environ.get("RAGLINE_STATE_MACHINE_EXAMPLES", "25"))
+
+
+class QuestionVectorCache:
+    """The real embedder, remembering query vectors: the invariant asks one question
+    fifteen times a step, and embedding it is most of a step's time on 2 cores."""
+
+    def __init__(self, inner: DenseEncoder) -> None:
+        self._inner = inner
+        self.dim = inner.dim
+        self._vectors: dict[str, list[float]] = {}
+
+    @property
+    def tokens(self) -> TokenCounter:
+        return self._inner.tokens
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._inner.embed(texts)
+
+    def embed_one(self, text: str) -> list[float]:
+        if text not in self._vectors:
+            self._vectors[text] = self._inner.embed_one(text)
+        return self._vectors[text]
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Runtime]:
+    data_dir = tmp_path_factory.mktemp("fsm") / "data"
+    rt = open_runtime(make_settings(data_dir), dense=QuestionVectorCache(embedder))
+    rt.registry.create_bucket(BUCKET, ["public"], None, None)
+    yield rt
+    rt.close()
+
+
+def _text(marker: int) -> str:
+    return (
+        f"Quarterly budget review for the harbour project. Marker MARK{marker}Z. "
+        "The review covers spending, staffing and the schedule of the harbour works."
+    )
+
+
+def _content(name: str, marker: int) -> bytes:
+    if not name.endswith(".eml"):
+        return f"# Harbour project {marker}\n\n{_text(marker)}\n".encode()
+    msg = EmailMessage()
+    msg["From"] = "lead@example.com"
+    msg["To"] = "team@example.com"
+    msg["Subject"] = f"Harbour project budget {marker}"
+    msg.set_content(_text(marker))
+    # The attachment carries its own marker: the email's roles must govern it too.
+    msg.add_attachment(
+        _text(marker + 1).encode(), maintype="text", subtype="plain", filename="annex.txt"
+    )
+    return bytes(msg)
+
+
+def _family(name: str) -> list[str]:
+    """The document's id and its attachment's: the id of ``name#annex.txt`` in the bucket."""
+    ids = [document_id_for(BUCKET, name)]
+    if name.endswith(".eml"):
+        ids.append(document_id_for(BUCKET, f"{name}#annex.txt"))
+    return ids
+
+
+@dataclass
+class Model:
+    """What the test knows: which roles each marker's text was uploaded for."""
+
+    text_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    current_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # by document id
+    next_marker: int = 0
+
+
+class AccessMachine(RuleBasedStateMachine):
+    runtime: Runtime
+
+    in_flight = Bundle("in_flight")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = Model()
+        self.deps = self.runtime.ingestion
+        for doc in self.runtime.registry.list_documents(bucket=BUCKET, limit=1000):
+            if doc.parent_id is None:
+                remove_document(self.deps, doc.id)
+
+    # -- operations ------------------------------------------------------------------
+
+    @rule(name=st.sampled_from(NAMES), roles=st.sampled_from(ROLE_SETS), good=st.booleans())
+    def upload(self, name: str, roles: tuple[str, ...], good: bool) -> None:
+        """Store the object and register it, as ``POST /buckets/{name}/documents`` does."""
+        marker = self.model.next_marker
+        self.model.next_marker += 2
+        content = _content(name, marker) if good else os.urandom(4096)
+        stored = self.deps.store.write(
+            BUCKET, None, name, io.BytesIO(content), max_bytes=10_000_000
+        )
+        registration = register_object(
+            self.deps,
+            bucket=BUCKET,
+            key=stored.key,
+            content_hash=stored.content_hash,
+            size_bytes=stored.size_bytes,
+            roles=roles,
+            doc_type=None,
+            title=None,
+        )
+        if good:
+            self.model.text_roles[marker] = frozenset(roles)
+            self.model.text_roles[marker + 1] = frozenset(roles)
+        assert registration.document.id == document_id_for(BUCKET, name)
+        for affected in _family(name):
+            self.model.current_roles[affected] = frozenset(roles)
+
+    @rule(name=st.sampled_from(NAMES))
+    def ingest_fully(self, name: str) -> None:
+        """A worker takes the document's message and finishes it, attachments included."""
+        self._ingest(document_id_for(BUCKET, name))
+
+    @rule(target=in_flight, name=st.sampled_from(NAMES))
+    def start_ingestion(self, name: str) -> Prepared | None:
+        """A worker claims the document and builds its chunks, and no more (yet)."""
+        try:
+            step = prepare(self.deps, document_id_for(BUCKET, name))
+        except NotFoundError:
+            return None
+        return step if not isinstance(step, IngestResult) else None
+
+    @rule(prepared=in_flight)
+    def write_chunks(self, prepared: Prepared | None) -> None:
+        if prepared is not None:
+            write(self.deps, prepared)
+
+    @rule(prepared=consumes(in_flight))
+    def finish_ingestion(self, prepared: Prepared | None) -> None:
+        """The worker writes (again: upserts are idempotent) and commits, maybe too late."""
+        if prepared is None:
+            return
+        write(self.deps, prepared)
+        result = commit(self.deps, prepared)
+        for child in result.children:
+            self._ingest(child)
+
+    @rule(prepared=consumes(in_flight))
+    def worker_killed(self, prepared: Prepared | None) -> None:
+        """The attempt dies where it stands; its message will be delivered again."""
+
+    @rule(name=st.sampled_from(NAMES))
+    def delete(self, name: str) -> None:
+        try:
+            remove_document(self.deps, document_id_for(BUCKET, name))
+        except NotFoundError:
+            return
+        for gone in _family(name):
+            self.model.current_roles.pop(gone, None)
+
+    @rule(name=st.sampled_from(NAMES))
+    def retry(self, name: str) -> None:
+        doc_id = document_id_for(BUCKET, name)
+        try:
+            self.runtime.registry.requeue(doc_id)
+        except NotFoundError:
+            return
+        self._ingest(doc_id)
+
+    # -- the invariant ---------------------------------------------------------------
+
+    @invariant()
+    def no_key_sees_text_its_roles_do_not_allow(self) -> None:
+        for key, roles in KEY_ROLES.items():
+            flt = search_filter(Principal.from_key(key, roles))
+            for mode in ("dense", "sparse", "hybrid"):
+                hits = self.runtime.retriever.retrieve(QUESTION, flt, top_k=30, mode=mode)
+                for hit in hits:
+                    markers = [int(m) for m in MARKER.findall(hit.text)]
+                    assert markers, f"a chunk without a marker: {hit.text!r}"
+                    current = self.model.current_roles.get(hit.document_id)
+                    assert current is not None, (
+                        f"{key} ({mode}) retrieved a deleted document: {hit.text!r}"
+                    )
+                    for marker in markers:
+                        allowed = self.model.text_roles[marker] & current
+                        assert allowed & roles, (
+                            f"{key} ({mode}) retrieved MARK{marker}Z, uploaded for "
+                            f"{sorted(self.model.text_roles[marker])}, document now "
+                            f"{sorted(current)}"
+                        )
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _ingest(self, document_id: str) -> None:
+        try:
+            result = ingest_document(self.deps, document_id)
+        except NotFoundError:
+            return
+        for child in result.children:
+            self._ingest(child)
+
+
+def test_no_sequence_of_operations_leaks_a_chunk(runtime: Runtime) -> None:
+    AccessMachine.runtime = runtime
+    run_state_machine_as_test(
+        AccessMachine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=12,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+
+
+@pytest.fixture
+def machine(runtime: Runtime) -> Iterator[AccessMachine]:
+    m = type("Scripted", (AccessMachine,), {"runtime": runtime})()
+    yield m
+    m.teardown()
+
+
+def test_narrowed_roles_apply_while_the_new_content_fails_to_parse(
+    machine: AccessMachine,
+) -> None:
+    """Issue 11, leak 1: public text stayed public behind an hr re-upload that failed."""
+    machine.upload(name="memo.md", roles=("public",), good=True)
+    machine.ingest_fully(name="memo.md")
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.upload(name="memo.md", roles=("hr",), good=False)  # queued, not yet parsed
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.ingest_fully(name="memo.md")  # fails: random bytes
+    assert machine.runtime.registry.get(document_id_for(BUCKET, "memo.md")).status == "failed"
+    machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def test_narrowed_roles_of_an_email_narrow_its_attachments(machine: AccessMachine) -> None:
+    machine.upload(name="mail.eml", roles=("public",), good=True)
+    machine.ingest_fully(name="mail.eml")
+    machine.upload(name="mail.eml", roles=("eng",), good=False)
+    machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def test_a_delete_during_ingestion_leaves_nothing_that_comes_back(
+    machine: AccessMachine,
+) -> None:
+    """Issue 11, leak 2: a delete mid-ingestion left chunks a re-upload made visible."""
+    machine.upload(name="memo.md", roles=("public",), good=True)
+    in_flight = machine.start_ingestion(name="memo.md")
+    assert in_flight is not None
+    machine.write_chunks(in_flight)
+    machine.delete(name="memo.md")
+    machine.finish_ingestion(in_flight)  # commits too late: must remove what it wrote
+    doc_id = document_id_for(BUCKET, "memo.md")
+    assert machine.runtime.ingestion.index.count(document_id=doc_id) == 0
+    machine.upload(name="memo.md", roles=("hr",), good=True)
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.ingest_fully(name="memo.md")
+    machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def test_a_worker_killed_after_writing_leaves_nothing_visible(machine: AccessMachine) -> None:
+    machine.upload(name="memo.md", roles=("public",), good=True)
+    in_flight = machine.start_ingestion(name="memo.md")
+    machine.write_chunks(in_flight)
+    machine.worker_killed(in_flight)
+    machine.delete(name="memo.md")
+    machine.upload(name="memo.md", roles=("hr",), good=True)
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.ingest_fully(name="memo.md")
+    machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def test_the_machine_can_catch_a_leak(machine: AccessMachine) -> None:
+    """The invariant is not vacuous: serving a narrowed document's old roles is caught."""
+    machine.upload(name="memo.md", roles=("public",), good=True)
+    machine.ingest_fully(name="memo.md")
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    # Narrow in the model only: the stack still serves it to public, as before the fix.
+    doc_id = document_id_for(BUCKET, "memo.md")
+    machine.model.current_roles[doc_id] = frozenset({"hr"})
+    with pytest.raises(AssertionError, match="retrieved MARK0Z"):
+        machine.no_key_sees_text_its_roles_do_not_allow()
