@@ -48,11 +48,13 @@ def _settings() -> Settings:
 
 @app.callback()
 def _main(
-    log_level: Annotated[str, typer.Option(envvar="RAGLINE_LOG_LEVEL")] = "WARNING",
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="DEBUG, INFO, WARNING or ERROR (default: RAGLINE_LOG_LEVEL)."),
+    ] = None,
 ) -> None:
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    level = log_level.upper() if log_level else _settings().log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -89,6 +91,35 @@ def serve(
         ).start()
     console.print(f"ragline serving on {base_url} (API docs: {base_url}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues: ingest, ingest_small.")
+    ] = "ingest,ingest_small",
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker threads (default RAGLINE_WORKERS__GENERAL_THREADS).")
+    ] = None,
+) -> None:
+    """Run an ingestion worker in this process (distributed mode), until SIGTERM or Ctrl-C.
+
+    It builds its own runtime from the environment: the broker, the registry database and
+    an index it may open (a Qdrant server in distributed mode).
+    """
+    from workers.standalone import run_worker
+
+    settings = _settings()
+    try:
+        code = run_worker(
+            settings,
+            [q.strip() for q in queues.split(",") if q.strip()],
+            concurrency=concurrency,
+            loglevel=settings.log_level,
+        )
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
+    raise typer.Exit(code)
 
 
 def _admin_key(settings: Settings) -> str:
@@ -164,11 +195,16 @@ def ingest(
     has one writer, so while `ragline serve` runs, pass --server (and --key) to ingest
     through it.
     """
+    from chunkers.registry import known_doc_type
     from ingest.folder import list_files
 
     if not path.exists():
         raise _fail(f"no such file or folder: {path}")
     role_list = sorted({r.strip() for r in (roles or "").split(",") if r.strip()})
+    try:
+        doc_type = known_doc_type(doc_type)
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
     files = list_files(path)
     if not files:
         raise _fail(f"no files under {path}")
@@ -312,9 +348,17 @@ def ask(
         )
     except httpx.TransportError:
         raise _fail(f"cannot reach {server}: is `ragline serve` running?") from None
-    data = resp.json()
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or (resp.status_code == 200 and "answer" not in data):
+        # A proxy's error page or another service on the port: say so, no traceback.
+        raise _fail(f"HTTP {resp.status_code} from {server}: not a ragline reply")
     if resp.status_code != 200:
-        raise _fail(data.get("error", {}).get("message", f"HTTP {resp.status_code}"))
+        error = data.get("error")
+        message = error.get("message") if isinstance(error, dict) else None
+        raise _fail(str(message) if message else f"HTTP {resp.status_code} from {server}")
     console.print(data["answer"])
     for n, c in enumerate(data["citations"], start=1):
         where = ", ".join(

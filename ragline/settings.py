@@ -12,6 +12,7 @@ settings shows ``**********``, and only :meth:`Settings.key_roles` opens them.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,25 @@ class LimitSettings(BaseModel):
     parse_timeout_s: float = Field(default=120.0, gt=0)
     parse_memory_mb: int = Field(default=3072, ge=256)
     max_question_chars: int = Field(default=2000, ge=10)
+    # Any request body except an upload; refused with 413 before it is read in full.
+    max_json_kb: int = Field(default=1024, ge=1)
+
+
+class WorkerSettings(BaseModel):
+    # Documents up to this size have their own lane (queue and worker), so a slow
+    # large file cannot hold up the small ones queued behind it.
+    small_document_bytes: int = Field(default=1_000_000, ge=0)
+    # Worker threads on the general lane in embedded mode (each with its own parser process).
+    general_threads: int = Field(default=1, ge=1, le=16)
+    # How long /ready waits for a distributed worker to answer a ping.
+    ping_timeout_s: float = Field(default=1.0, gt=0, le=30)
+
+
+class BucketSettings(BaseModel):
+    # Folders a bucket `source` given through the API must lie in (symlinks resolved).
+    # Empty: the data directory's `sources` folder. `ragline ingest PATH` (an operator
+    # on this machine) may still name any folder.
+    allowed_roots: list[Path] = Field(default_factory=list)
 
 
 class BrokerSettings(BaseModel):
@@ -78,6 +98,9 @@ class Settings(BaseSettings):
     # JSON object {"<key>": ["role", ...]}. Empty in embedded mode: a local admin
     # key is generated once and kept in the data directory (see ensure_local_key).
     api_keys: SecretStr = SecretStr("")
+    # Keys the HMAC behind key fingerprints (logs, answer records). Empty: one is
+    # generated once into data_dir/fingerprint.key (see api/fingerprint.py).
+    fingerprint_secret: SecretStr = SecretStr("")
     database_url: str | None = None
     models: ModelSettings = ModelSettings()
     qdrant: QdrantSettings = QdrantSettings()
@@ -85,7 +108,16 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     limits: LimitSettings = LimitSettings()
     broker: BrokerSettings = BrokerSettings()
-    log_level: str = "INFO"
+    buckets: BucketSettings = BucketSettings()
+    workers: WorkerSettings = WorkerSettings()
+    # WARNING keeps the CLI's progress bars readable; servers in production set INFO
+    # to get the access log (one line per request).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("api_keys")
     @classmethod
@@ -148,11 +180,17 @@ def ensure_local_key(settings: Settings) -> str | None:
     """
     if settings.mode != "embedded" or settings.key_roles():
         return None
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = "rl-" + secrets.token_urlsafe(24)
     key_file = settings.data_dir / "api_keys.json"
-    key_file.write_text(json.dumps({key: [ADMIN_ROLE, "public"]}))
-    key_file.chmod(0o600)
+    # Created 0600 in one step (never readable by others, even briefly); O_EXCL
+    # refuses to follow a planted link or to replace a file another process wrote.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps({key: [ADMIN_ROLE, "public"]}))
     return key
 
 

@@ -193,3 +193,30 @@ def test_accepted_upload_survives_a_hard_kill(tmp_path: Path, server: Server) ->
     for doc_id in accepted:
         assert _wait_indexed(server.url, doc_id)["status"] == "indexed"
     server.stop()
+
+
+def test_ingest_with_an_unknown_doc_type_is_a_one_line_error(tmp_path: Path) -> None:
+    folder = tmp_path / "poems"
+    folder.mkdir()
+    (folder / "ode.txt").write_text("An ode to the quarterly report.")
+    done = subprocess.run(
+        [
+            *RAGLINE,
+            "ingest",
+            str(folder),
+            "--bucket",
+            "poems",
+            "--roles",
+            "public",
+            "--doc-type",
+            "poetry",
+        ],
+        env=_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "unknown document type 'poetry'" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "data" / "registry.db").exists()

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.folder import ingest_paths, list_files
 from ingest.pipeline import IngestResult, ingest_document, remove_document
+from ragline.errors import InvalidInputError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
 from tests.conftest import make_settings
@@ -133,3 +134,42 @@ def test_a_bad_file_is_recorded_not_raised(runtime: Runtime, tmp_path: Path) -> 
     assert by_name["empty.txt"].outcome == "failed"
     assert by_name["empty.txt"].error_code == "empty_document"
     assert by_name["fine.txt"].outcome == "indexed"
+
+
+def test_an_unknown_doc_type_is_refused_at_the_door(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "poems"
+    folder.mkdir()
+    (folder / "ode.txt").write_text("An ode to the quarterly report.")
+    with pytest.raises(InvalidInputError, match="unknown document type 'poetry'"):
+        ingest_paths(
+            runtime.ingestion,
+            folder,
+            list_files(folder),
+            bucket="poems",
+            roles=["staff"],
+            doc_type="poetry",
+            on_file=lambda _: None,
+        )
+    assert runtime.registry.find_bucket("poems") is None
+    assert runtime.registry.list_documents(bucket="poems") == []
+
+
+def test_a_type_stored_before_types_were_checked_fails_the_document(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / "old.txt").write_text("A document registered by an older release.")
+    stored = runtime.registry.create_bucket("legacy", ["staff"], None, str(folder))
+    doc = runtime.registry.register(
+        bucket=stored.name,
+        key="old.txt",
+        content_hash="h",
+        size_bytes=1,
+        roles=["staff"],
+        doc_type="poetry",
+        title=None,
+    ).document
+    result = ingest_document(runtime.ingestion, doc.id)
+    assert (result.outcome, result.error_code) == ("failed", "invalid_input")
+    assert runtime.registry.get(doc.id).status == "failed"

@@ -54,3 +54,35 @@ def test_configured_keys_suppress_the_local_key(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path, api_keys=json.dumps({"k": ["a"]}))
     assert ensure_local_key(s) is None
     assert not (tmp_path / "api_keys.json").exists()
+
+
+def test_log_level_is_read_validated_and_used_by_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from typer.testing import CliRunner
+
+    from ragline import cli
+    from ragline.settings import get_settings
+
+    monkeypatch.setenv("RAGLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RAGLINE_LOG_LEVEL", "debug")
+    assert Settings().log_level == "DEBUG"
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, log_level="chatty")
+
+    seen: list[int] = []
+    monkeypatch.setattr(logging, "basicConfig", lambda **kw: seen.append(kw["level"]))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        # `ask` fails to connect, but the callback has configured logging by then.
+        runner.invoke(cli.app, ["ask", "q", "--key", "k", "--server", "http://127.0.0.1:9"])
+        runner.invoke(
+            cli.app,
+            ["--log-level", "error", "ask", "q", "--key", "k", "--server", "http://127.0.0.1:9"],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert seen == ["DEBUG", "ERROR"]
