@@ -10,8 +10,8 @@ from typing import Protocol
 from answer.extractive import compose, select_sentences
 from answer.grounding import Grounding, ground
 from answer.sentence_cache import SentenceVectorCache
-from ragline.errors import InvalidInputError
-from ragline.settings import AnswerSettings
+from kernel.errors import InvalidInputError
+from kernel.settings import AnswerSettings
 from retrieval.access import Principal, RequestedFilters, search_filter
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievedChunk
@@ -20,7 +20,7 @@ EXTRACTIVE_MODEL = "extractive"
 
 
 class AnswerLog(Protocol):
-    """Where answers are recorded (the registry today, the audit log later)."""
+    """Where answers are recorded (``answer.records`` today, the audit log later)."""
 
     def record_answer(
         self,

@@ -30,7 +30,7 @@ def build_app(open_services: OpenServices) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with open_services() as services:
-            settings = services.runtime.settings
+            settings = services.settings
             keyring = KeyRing(services.key_roles, load_fingerprint_secret(settings))
             app.state.edge = EdgeConfig.build(keyring, settings.limits)
             app.state.services = services

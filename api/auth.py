@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from ragline.errors import AuthenticationError
+from kernel.errors import AuthenticationError
 from retrieval.access import Principal
 
 PRINCIPAL_STATE_KEY = "principal"

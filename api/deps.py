@@ -9,18 +9,23 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from answer.service import AnswerService
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
-from ragline.errors import AuthenticationError, PermissionDeniedError
-from ragline.runtime import Runtime
-from ragline.settings import ADMIN_ROLE
+from ingest.pipeline import IngestionDeps
+from ingest.ports import DocumentRegistry
+from kernel.errors import AuthenticationError, PermissionDeniedError
+from kernel.settings import ADMIN_ROLE, Settings
 from retrieval.access import Principal
 
 
-@dataclass
+@dataclass(frozen=True)
 class AppServices:
-    """What the process wiring hands the API: the runtime and a way to queue ingestion."""
+    """What the process wiring hands the API, built once at start-up (``ragline.service``)."""
 
-    runtime: Runtime
+    settings: Settings
+    registry: DocumentRegistry
+    ingestion: IngestionDeps
+    answers: AnswerService
     enqueue_ingest: Callable[[str], None]
     key_roles: dict[str, frozenset[str]]
     # Readiness of ingestion: {"worker": ..., "queue": ...}, each "ok" or "unavailable".
@@ -33,6 +38,33 @@ def get_services(request: Request) -> AppServices:
 
 
 ServicesDep = Annotated[AppServices, Depends(get_services)]
+
+
+def _settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def _registry(services: ServicesDep) -> DocumentRegistry:
+    return services.registry
+
+
+def _ingestion(services: ServicesDep) -> IngestionDeps:
+    return services.ingestion
+
+
+def _answers(services: ServicesDep) -> AnswerService:
+    return services.answers
+
+
+def _enqueue(services: ServicesDep) -> Callable[[str], None]:
+    return services.enqueue_ingest
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+RegistryDep = Annotated[DocumentRegistry, Depends(_registry)]
+IngestionDep = Annotated[IngestionDeps, Depends(_ingestion)]
+AnswersDep = Annotated[AnswerService, Depends(_answers)]
+EnqueueDep = Annotated[Callable[[str], None], Depends(_enqueue)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 

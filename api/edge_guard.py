@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from api.errors import error_body
 from api.route_lookup import RouteLookup
-from ragline.errors import AuthenticationError, PayloadTooLargeError
-from ragline.settings import LimitSettings
+from kernel.errors import AuthenticationError, PayloadTooLargeError
+from kernel.settings import LimitSettings
 
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ragline.errors import (
+from kernel.errors import (
     AuthenticationError,
     ConflictError,
     DependencyUnavailableError,

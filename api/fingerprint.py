@@ -13,8 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
-from ragline.errors import ConfigurationError
-from ragline.settings import Settings
+from kernel.errors import ConfigurationError
+from kernel.settings import Settings
 
 _FILE_NAME = "fingerprint.key"
 _MIN_CHARS = 32

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from ingest.folder import ingest_paths, list_files
+from kernel.settings import Settings
 from ragline.runtime import open_runtime
-from ragline.settings import Settings
 from retrieval.access import Principal, search_filter
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ragline.documents import ChunkDraft, ParsedDocument
+from kernel.documents import ChunkDraft, ParsedDocument
 
 
 class TokenCounter(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chunkers.base import TokenCounter
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 
 TARGET_SHARE = 0.7
 FLOOR_SHARE = 0.25

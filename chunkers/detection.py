@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
 from text.clauses import ClauseMarker, line_markers
 
 FORMAT_DOC_TYPES = {

@@ -17,7 +17,7 @@ from chunkers.budget import Budget
 from chunkers.fitting import CODE_LEVELS, PROSE_LEVELS, SUBSENTENCE_LEVELS, Splitter, fit
 from chunkers.headings import HeadingTrail, Orphan
 from chunkers.table_rows import table_blocks
-from ragline.documents import Element
+from kernel.documents import Element
 from text.sentences import split_sentences
 
 DROPPED_KINDS = frozenset({"header", "page_break"})

@@ -23,7 +23,7 @@ from chunkers.element_blocks import DROPPED_KINDS, code_blocks, prose_blocks
 from chunkers.mail_quotes import QuoteTracker
 from chunkers.packing import pack_blocks
 from chunkers.table_rows import table_blocks
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 HEADER_KEYS = ("from", "to", "cc", "subject", "date")
 _HEADER_LINE = re.compile(r"^\s*(From|To|Cc|Subject|Date)\s*:\s*(.+?)\s*$", re.IGNORECASE)

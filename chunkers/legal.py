@@ -35,7 +35,7 @@ from chunkers.headings import HeadingTrail, Orphan
 from chunkers.inline_clauses import split_inline_clauses
 from chunkers.packing import pack_blocks
 from chunkers.table_rows import table_blocks
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 from text.clauses import CLAUSE_LINE, number_parts
 from text.sentences import split_sentences
 

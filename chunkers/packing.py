@@ -19,7 +19,7 @@ from chunkers.base import TokenCounter
 from chunkers.blocks import Block
 from chunkers.budget import Budget
 from chunkers.fitting import fit
-from ragline.documents import ChunkDraft
+from kernel.documents import ChunkDraft
 
 
 def plan_windows(

@@ -14,7 +14,7 @@ from chunkers.base import TokenCounter
 from chunkers.budget import Budget
 from chunkers.element_blocks import heading_aware_blocks
 from chunkers.packing import pack_blocks
-from ragline.documents import ChunkDraft, ParsedDocument
+from kernel.documents import ChunkDraft, ParsedDocument
 
 
 class ProductDocsChunker:

@@ -19,8 +19,8 @@ from chunkers.memo import MemoTokenCounter
 from chunkers.product_docs import ProductDocsChunker
 from chunkers.slides import SlidesChunker
 from chunkers.tables import TablesChunker
-from ragline.documents import ChunkDraft, ParsedDocument
-from ragline.errors import InvalidInputError
+from kernel.documents import ChunkDraft, ParsedDocument
+from kernel.errors import InvalidInputError
 
 DOC_TYPES: tuple[str, ...] = ("legal", "product_docs", "tables", "email", "slides", "generic")
 DEFAULT_DOC_TYPE = "generic"

@@ -22,7 +22,7 @@ from chunkers.budget import Budget
 from chunkers.element_blocks import code_blocks, prose_blocks
 from chunkers.packing import pack_blocks
 from chunkers.table_rows import render_row, table_blocks
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 NOTES_LABEL = "Notes: "
 

@@ -27,7 +27,7 @@ from chunkers.blocks import Block
 from chunkers.budget import Budget
 from chunkers.fitting import fit, split_after, words
 from chunkers.packing import plan_windows
-from ragline.documents import Element
+from kernel.documents import Element
 
 CELL_SEPARATOR = " | "
 _cells = split_after(r" \| ")

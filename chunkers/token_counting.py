@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 
 
 class TransformersTokenCounter:

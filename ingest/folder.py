@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chunkers.registry import known_doc_type
+from ingest.content_hash import hash_file
 from ingest.pipeline import IngestionDeps, IngestResult, ingest_document
-from ingest.registration import register_object
-from ingest.registry import Bucket
-from ingest.storage import hash_file, registered_in
-from ragline.errors import InvalidInputError
+from ingest.records import Bucket
+from ingest.registration import accept_upload, register_object
+from kernel.errors import InvalidInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,29 +66,29 @@ def ingest_paths(
     for path in files:
         started = time.perf_counter()
         rel = path.name if root.is_file() else path.relative_to(root).as_posix()
-        with path.open("rb") as fh:
-            stored = (
-                None
-                if in_place
-                else deps.store.write(
-                    target.name,
-                    target.source,
+        if in_place:
+            registration = register_object(
+                deps,
+                bucket=target.name,
+                key=rel,
+                content_hash=hash_file(path),
+                size_bytes=path.stat().st_size,
+                roles=doc_roles,
+                doc_type=doc_type or target.doc_type,
+                title=None,
+            )
+        else:
+            with path.open("rb") as fh:
+                registration = accept_upload(
+                    deps,
+                    target,
                     rel,
                     fh,
+                    roles=doc_roles,
+                    doc_type=doc_type,
+                    title=None,
                     max_bytes=1 << 62,
-                    registered=registered_in(deps.registry, target.name),
                 )
-            )
-        registration = register_object(
-            deps,
-            bucket=target.name,
-            key=stored.key if stored else rel,
-            content_hash=stored.content_hash if stored else hash_file(path),
-            size_bytes=path.stat().st_size,
-            roles=doc_roles,
-            doc_type=doc_type or target.doc_type,
-            title=None,
-        )
         doc = registration.document
         if registration.needs_ingest:
             result = ingest_document(deps, doc.id)

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
+from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
-from ingest.registry import Document, Registry, fingerprint
-from ingest.storage import LocalBucketStore, hash_file
-from ragline.documents import ChunkDraft, ParsedDocument
-from ragline.errors import (
+from ingest.ports import BucketStore, DocumentRegistry
+from ingest.records import Document, fingerprint
+from kernel.documents import ChunkDraft, ParsedDocument
+from kernel.errors import (
     DocumentError,
     InvalidInputError,
     NotFoundError,
@@ -51,8 +52,8 @@ Outcome = Literal["indexed", "unchanged", "failed", "deleted", "superseded"]
 
 @dataclass(frozen=True, slots=True)
 class IngestionDeps:
-    registry: Registry
-    store: LocalBucketStore
+    registry: DocumentRegistry
+    store: BucketStore
     parser: Parser
     dense: DenseEncoder
     sparse: SparseEncoder

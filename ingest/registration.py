@@ -1,5 +1,8 @@
 """Registering an object: the one way an upload, a folder walk or a refresh offers a file.
 
+``accept_upload`` is the upload use case (the API's upload route and the CLI's folder
+ingestion both call it); ``register_object`` is the part every source shares.
+
 Registration is where access changes: the registry records the new roles in the same
 transaction that queues the document, and any narrowing reaches the chunks already
 served before the caller returns, not after the queue gets to the document (a slow
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import BinaryIO
 
 from chunkers.registry import known_doc_type
 from ingest.pipeline import IngestionDeps, apply_narrowed_roles
-from ingest.registry import Registration
-from ragline.errors import DependencyUnavailableError
+from ingest.ports import DocumentRegistry, Registered
+from ingest.records import Bucket, Registration, document_id_for
+from kernel.errors import DependencyUnavailableError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +62,53 @@ def register_object(
                 registration.document.id,
             )
     return registration
+
+
+def accept_upload(
+    deps: IngestionDeps,
+    bucket: Bucket,
+    name: str,
+    stream: BinaryIO,
+    *,
+    roles: Sequence[str] | None,
+    doc_type: str | None,
+    title: str | None,
+    max_bytes: int,
+) -> Registration:
+    """Store an object in its bucket, then register it under the given or the bucket's roles.
+
+    The type is checked before a byte is copied, the name by the store; the store refuses an
+    object over ``max_bytes``, a path leaving the bucket, or a file it did not create.
+    """
+    chosen_type = known_doc_type(doc_type) or bucket.doc_type
+    stored = deps.store.write(
+        bucket.name,
+        bucket.source,
+        name,
+        stream,
+        max_bytes=max_bytes,
+        registered=_registered_in(deps.registry, bucket.name),
+    )
+    return register_object(
+        deps,
+        bucket=bucket.name,
+        key=stored.key,
+        content_hash=stored.content_hash,
+        size_bytes=stored.size_bytes,
+        roles=roles or bucket.roles,
+        doc_type=chosen_type,
+        title=title.strip() if title and title.strip() else None,
+    )
+
+
+def _registered_in(registry: DocumentRegistry, bucket: str) -> Registered:
+    """Whether a key is a registered document of ``bucket``: an object the bucket made."""
+
+    def registered(key: str) -> bool:
+        try:
+            registry.get(document_id_for(bucket, key))
+        except NotFoundError:
+            return False
+        return True
+
+    return registered

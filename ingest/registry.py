@@ -9,192 +9,32 @@ never sees two versions mixed nor a document with zero chunks mid-update.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from ragline.errors import ConflictError, NotFoundError, SupersededError
-
-DocumentStatus = Literal["queued", "processing", "indexed", "failed"]
-_DOC_NAMESPACE = uuid.UUID("6f1f3c2e-8f3a-4d7e-9a51-0c2b7d9e4a10")
-
-
-def document_id_for(bucket: str, key: str) -> str:
-    """Stable id: the same object in the same bucket is always the same document."""
-    return str(uuid.uuid5(_DOC_NAMESPACE, f"{bucket}\x00{key}"))
-
-
-def fingerprint(
-    content_hash: str, roles: Iterable[str], doc_type: str | None, title: str | None
-) -> str:
-    """What the served chunks were built from: same fingerprint, nothing to redo."""
-    basis = "\x00".join([content_hash, ",".join(sorted(roles)), doc_type or "", title or ""])
-    return hashlib.sha256(basis.encode()).hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class _Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
-
-
-class BucketRow(_Base):
-    __tablename__ = "buckets"
-
-    name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    roles: Mapped[list[str]] = mapped_column(JSON)
-    doc_type: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class DocumentRow(_Base):
-    __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("bucket", "key"),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    bucket: Mapped[str] = mapped_column(ForeignKey("buckets.name", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(Text)
-    title: Mapped[str | None] = mapped_column(Text)  # as given by the uploader
-    parsed_title: Mapped[str | None] = mapped_column(Text)  # as found in the file
-    roles: Mapped[list[str]] = mapped_column(JSON)
-    doc_type: Mapped[str | None] = mapped_column(String(64))  # as requested
-    detected_type: Mapped[str | None] = mapped_column(String(64))  # as chunked
-    format: Mapped[str | None] = mapped_column(String(32))
-    parent_id: Mapped[str | None] = mapped_column(String(36))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    content_hash: Mapped[str | None] = mapped_column(String(64))  # of the last file seen
-    indexed_hash: Mapped[str | None] = mapped_column(String(64))  # of the version served
-    indexed_version: Mapped[int] = mapped_column(Integer, default=0)  # 0: nothing served
-    indexed_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    parse_seconds: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Who may read the served version: the roles its chunks were built with, narrowed
-    # by every later change of ``roles``, never widened (a widening waits for a rebuild
-    # of the content under the new roles). Always a subset of ``roles``.
-    served_roles: Mapped[list[str] | None] = mapped_column(JSON)
-    # New on every (re-)creation of the row: an attempt claimed before a delete cannot
-    # commit into the document that replaced it.
-    incarnation: Mapped[str | None] = mapped_column(String(36))
-
-
-class VersionCounterRow(_Base):
-    """The last version handed out per document id; outlives the document on purpose.
-
-    A deleted document's in-flight writer may still leave chunks behind; if versions
-    restarted at 1 when the same object came back, those chunks would pass the
-    served-version gate. Versions never repeat for an id, so they never do.
-    """
-
-    __tablename__ = "version_counters"
-
-    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    last_version: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class AnswerRow(_Base):
-    """What made each answer (question text is kept out until PII redaction exists)."""
-
-    __tablename__ = "answers"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    key_id: Mapped[str] = mapped_column(String(32))
-    model: Mapped[str] = mapped_column(String(64))
-    retrieval: Mapped[dict[str, Any]] = mapped_column(JSON)
-    chunk_ids: Mapped[list[str]] = mapped_column(JSON)
-    cited_chunk_ids: Mapped[list[str]] = mapped_column(JSON)
-    grounding: Mapped[float] = mapped_column(Float)
-    latency_ms: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    name: str
-    roles: tuple[str, ...]
-    doc_type: str | None
-    source: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    id: str
-    bucket: str
-    key: str
-    title: str | None
-    parsed_title: str | None
-    roles: tuple[str, ...]
-    doc_type: str | None
-    detected_type: str | None
-    format: str | None
-    parent_id: str | None
-    status: DocumentStatus
-    content_hash: str | None
-    indexed_hash: str | None
-    indexed_version: int
-    indexed_fingerprint: str | None
-    chunks: int
-    size_bytes: int
-    error_code: str | None
-    error: str | None
-    attempts: int
-    parse_seconds: float | None
-    updated_at: datetime
-    indexed_at: datetime | None
-    served_roles: tuple[str, ...] = ()
-    incarnation: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ServedDocument:
-    """What retrieval may show of a document right now: one version, to these roles."""
-
-    version: int
-    roles: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """Outcome of offering an object to the registry: queue it, or nothing to do."""
-
-    document: Document
-    needs_ingest: bool
-    # Documents whose roles this registration changed (the document and its
-    # attachments): the caller applies the change to their chunks in the index.
-    roles_changed: tuple[str, ...] = ()
+from ingest.records import (
+    Bucket,
+    Document,
+    Registration,
+    ServedDocument,
+    document_id_for,
+    fingerprint,
+)
+from ingest.registry_tables import (
+    BucketRow,
+    DocumentRow,
+    VersionCounterRow,
+    now,
+    open_engine,
+)
+from kernel.errors import ConflictError, NotFoundError, SupersededError
 
 
 def _bucket(row: BucketRow) -> Bucket:
@@ -238,12 +78,10 @@ def _document(row: DocumentRow) -> Document:
 
 
 class Registry:
-    """All reads and writes of buckets, documents and answer records."""
+    """All reads and writes of buckets and documents (the ``DocumentRegistry`` port)."""
 
     def __init__(self, url: str) -> None:
-        self._engine = _make_engine(url)
-        _Base.metadata.create_all(self._engine)
-        _add_missing_columns(self._engine)
+        self._engine = open_engine(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     @property
@@ -319,7 +157,7 @@ class Registry:
                     id=doc_id,
                     bucket=bucket,
                     key=key,
-                    created_at=_now(),
+                    created_at=now(),
                     incarnation=str(uuid.uuid4()),
                     served_roles=[],
                     roles=list(roles),
@@ -338,7 +176,7 @@ class Registry:
             row.status = "queued"
             row.error_code = None
             row.error = None
-            row.updated_at = _now()
+            row.updated_at = now()
             s.flush()
             return Registration(_document(row), True, tuple(roles_changed))
 
@@ -395,7 +233,7 @@ class Registry:
             row = self._row(s, document_id, lock=True)
             row.status = "processing"
             row.attempts += 1
-            row.updated_at = _now()
+            row.updated_at = now()
             return _document(row)
 
     def next_version(self, document_id: str) -> int:
@@ -430,7 +268,7 @@ class Registry:
             select(DocumentRow).where(DocumentRow.parent_id == row.id).with_for_update()
         ):
             narrowed += self._set_roles_locked(s, child, roles)
-            child.updated_at = _now()
+            child.updated_at = now()
         return narrowed
 
     def mark_indexed(
@@ -475,14 +313,14 @@ class Registry:
             row.parse_seconds = parse_seconds
             row.error_code = None
             row.error = None
-            row.updated_at = row.indexed_at = _now()
+            row.updated_at = row.indexed_at = now()
             return _document(row)
 
     def mark_unchanged(self, document_id: str) -> Document:
         with self._session() as s:
             row = self._row(s, document_id)
             row.status = "indexed"
-            row.updated_at = _now()
+            row.updated_at = now()
             return _document(row)
 
     def mark_failed(
@@ -495,14 +333,14 @@ class Registry:
             row.error_code = code
             row.error = message
             row.format = fmt or row.format
-            row.updated_at = _now()
+            row.updated_at = now()
             return _document(row)
 
     def requeue(self, document_id: str) -> Document:
         with self._session() as s:
             row = self._row(s, document_id)
             row.status = "queued"
-            row.updated_at = _now()
+            row.updated_at = now()
             return _document(row)
 
     def delete(self, document_id: str) -> Document:
@@ -537,79 +375,9 @@ class Registry:
                 for row in rows
             }
 
-    # -- answers ---------------------------------------------------------------------
-
-    def record_answer(
-        self,
-        *,
-        answer_id: str,
-        key_id: str,
-        model: str,
-        retrieval: dict[str, Any],
-        chunk_ids: Sequence[str],
-        cited_chunk_ids: Sequence[str],
-        grounding: float,
-        latency_ms: float,
-    ) -> None:
-        with self._session() as s:
-            s.add(
-                AnswerRow(
-                    id=answer_id,
-                    key_id=key_id,
-                    model=model,
-                    retrieval=retrieval,
-                    chunk_ids=list(chunk_ids),
-                    cited_chunk_ids=list(cited_chunk_ids),
-                    grounding=grounding,
-                    latency_ms=latency_ms,
-                )
-            )
-
-    def get_answer(self, answer_id: str) -> AnswerRow:
-        with self._session() as s:
-            row = s.get(AnswerRow, answer_id)
-            if row is None:
-                raise NotFoundError(f"answer '{answer_id}' not found")
-            s.expunge(row)
-            return row
-
     @staticmethod
     def _row(session: Session, document_id: str, *, lock: bool = False) -> DocumentRow:
         row = session.get(DocumentRow, document_id, with_for_update=lock)
         if row is None:
             raise NotFoundError(f"document '{document_id}' not found")
         return row
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Bring a registry written by an older ragline up to date (nullable columns only).
-
-    ``create_all`` makes missing tables, not missing columns; every column added since
-    the first release is nullable, so adding it is the whole migration.
-    """
-    inspector = inspect(engine)
-    for table in _Base.metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-
-
-def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # WAL lets the API read while the in-process worker writes.
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)

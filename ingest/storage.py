@@ -27,17 +27,15 @@ import shutil
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from ingest.registry import Registry, document_id_for
-from ragline.errors import (
+from ingest.ports import Registered, StoredObject
+from kernel.errors import (
     ConflictError,
     InvalidInputError,
-    NotFoundError,
     PayloadTooLargeError,
     RaglineError,
 )
@@ -56,16 +54,6 @@ _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\
 # '%' makes the escaping reversible, '\\' and '/' are separators somewhere, '#' joins
 # an email's key to its attachment's ("mail.eml#agenda.txt").
 _ALWAYS = frozenset("%\\/#")
-
-Registered = Callable[[str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    key: str
-    path: Path
-    size_bytes: int
-    content_hash: str
 
 
 def _unsafe(char: str) -> bool:
@@ -121,27 +109,6 @@ def _key_parts(key: str) -> list[str]:
     return parts
 
 
-def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def registered_in(registry: Registry, bucket: str) -> Registered:
-    """Whether a key is a registered document of ``bucket``: an object the bucket made."""
-
-    def registered(key: str) -> bool:
-        try:
-            registry.get(document_id_for(bucket, key))
-        except NotFoundError:
-            return False
-        return True
-
-    return registered
-
-
 def resolve_source(raw: str, allowed_roots: Sequence[Path], data_dir: Path) -> Path:
     """The real folder behind a ``source`` given through the API, or InvalidInputError.
 
@@ -185,9 +152,24 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 class LocalBucketStore:
-    def __init__(self, root: Path, derived_root: Path) -> None:
+    """The ``BucketStore`` port on local folders (``ingest.ports``)."""
+
+    def __init__(
+        self,
+        root: Path,
+        derived_root: Path,
+        *,
+        source_roots: Sequence[Path] = (),
+        data_dir: Path | None = None,
+    ) -> None:
         self._root = root
         self._derived = derived_root
+        self._source_roots = tuple(source_roots)
+        self._data_dir = data_dir or root
+
+    def check_source(self, raw: str) -> str:
+        """A bucket ``source`` given through the API, resolved inside an allowed root."""
+        return str(resolve_source(raw, self._source_roots, self._data_dir))
 
     def bucket_root(self, bucket: str, source: str | None) -> Path:
         if source is None:

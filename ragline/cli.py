@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ragline.errors import ConfigurationError, DependencyUnavailableError, RaglineError
-from ragline.settings import Settings, ensure_local_key, get_settings
+from kernel.errors import ConfigurationError, DependencyUnavailableError, RaglineError
+from kernel.settings import Settings, ensure_local_key, get_settings
 
 app = typer.Typer(
     help="ragline: cited, grounded answers from your documents.",
@@ -107,7 +107,7 @@ def worker(
     It builds its own runtime from the environment: the broker, the registry database and
     an index it may open (a Qdrant server in distributed mode).
     """
-    from workers.standalone import run_worker
+    from ragline.worker import run_worker
 
     settings = _settings()
     try:

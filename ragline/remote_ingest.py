@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ingest.folder import FileReport
-from ragline.errors import (
+from kernel.errors import (
     AuthenticationError,
     DependencyUnavailableError,
     InvalidInputError,

@@ -11,13 +11,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from answer.records import AnswerRecords
 from answer.service import AnswerService
 from ingest.parsing.isolated import IsolatedParser
 from ingest.parsing.scratch import private_dir
 from ingest.pipeline import IngestionDeps
 from ingest.registry import Registry
 from ingest.storage import LocalBucketStore
-from ragline.settings import Settings
+from kernel.settings import Settings
 from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
@@ -102,7 +103,12 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     limits = settings.limits
     parser = open_parser(settings)
     sparse = BM25SparseEncoder()
-    store = LocalBucketStore(settings.buckets_dir, settings.data_dir / "derived")
+    store = LocalBucketStore(
+        settings.buckets_dir,
+        settings.data_dir / "derived",
+        source_roots=list(settings.buckets.allowed_roots) or [settings.data_dir / "sources"],
+        data_dir=settings.data_dir,
+    )
     store.sweep_partial_uploads(b.source for b in registry.list_buckets())
     ingestion = IngestionDeps(registry, store, parser, dense, sparse, index)
     retriever = HybridRetriever(
@@ -117,7 +123,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     answers = AnswerService(
         retriever,
         dense,
-        registry,
+        AnswerRecords(registry.engine),
         settings.answer,
         default_top_k=settings.retrieval.top_k,
         max_question_chars=limits.max_question_chars,

@@ -3,26 +3,26 @@
 ``create_app`` is the ASGI factory (``uvicorn ragline.service:create_app --factory``).
 In embedded mode the Celery workers run in threads of this process (one per lane,
 see ``workers.embedded``) and share its runtime; in distributed mode tasks go to the
-broker for separate worker processes (``workers.standalone``).
+broker for separate worker processes (``ragline.worker``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI
 
 from api.app import build_app
 from api.deps import AppServices
-from ragline.runtime import open_runtime
-from ragline.settings import Settings, ensure_local_key, get_settings
+from kernel.settings import Settings, ensure_local_key, get_settings
+from ragline.parser_pool import use_parser_pool
+from ragline.runtime import Runtime, open_runtime
 from retrieval.encoders import DenseEncoder
 from workers.celery_app import RaglineCelery, create_celery
 from workers.embedded import EmbeddedWorkers, requeue_unfinished
 from workers.health import IngestionReadiness, PingProbe, WorkerProbe
-from workers.parser_pool import use_parser_pool
 from workers.tasks import enqueue_registered
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,16 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def open_services(
-    settings: Settings, *, dense: DenseEncoder | None = None
+    settings: Settings,
+    *,
+    dense: DenseEncoder | None = None,
+    prepare: Callable[[Runtime], None] | None = None,
 ) -> Iterator[AppServices]:
+    """Open the runtime, start the embedded workers, hand the API what it needs.
+
+    ``dense`` lets tests share one loaded model; ``prepare`` sees the runtime before
+    any worker starts (tests use it to put a parser double in front of the pool).
+    """
     ensure_local_key(settings)
     runtime = open_runtime(settings, dense=dense)
     celery = create_celery(settings)
@@ -47,6 +55,8 @@ def open_services(
 
             workers = EmbeddedWorkers.lanes(lane_app, settings.workers.general_threads)
             use_parser_pool(runtime, workers.size)
+            if prepare is not None:
+                prepare(runtime)
             workers.start()
             requeued = requeue_unfinished(celery, runtime.registry)
             if requeued:
@@ -59,7 +69,10 @@ def open_services(
             enqueue_registered(celery, runtime.registry, document_id)
 
         yield AppServices(
-            runtime=runtime,
+            settings=settings,
+            registry=runtime.registry,
+            ingestion=runtime.ingestion,
+            answers=runtime.answers,
             enqueue_ingest=enqueue,
             key_roles=settings.key_roles(),
             ingestion_checks=IngestionReadiness(celery, probe),
@@ -71,6 +84,11 @@ def open_services(
         runtime.close()
 
 
-def create_app(settings: Settings | None = None, *, dense: DenseEncoder | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    dense: DenseEncoder | None = None,
+    prepare: Callable[[Runtime], None] | None = None,
+) -> FastAPI:
     resolved = settings or get_settings()
-    return build_app(lambda: open_services(resolved, dense=dense))
+    return build_app(lambda: open_services(resolved, dense=dense, prepare=prepare))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chunkers.token_counting import TransformersTokenCounter
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 
 
 def default_model_path() -> Path:

@@ -4,7 +4,17 @@ import importlib
 import pkgutil
 import sys
 
-PACKAGES = ["ragline", "ingest", "chunkers", "retrieval", "answer", "api", "workers", "text"]
+PACKAGES = [
+    "kernel",
+    "ragline",
+    "ingest",
+    "chunkers",
+    "retrieval",
+    "answer",
+    "api",
+    "workers",
+    "text",
+]
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("SCARF_NO_ANALYTICS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from ragline.settings import Settings
+from kernel.settings import Settings
 
 ADMIN_KEY = "test-admin-key"
 HR_KEY = "test-hr-key"

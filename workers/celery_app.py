@@ -4,7 +4,7 @@ Embedded mode: the broker is a SQLite file under the data directory (kombu's
 SQLAlchemy transport), so a document accepted with 202 survives a restart, and
 the worker runs in threads of the serving process (``workers.embedded``).
 Distributed mode: the broker URL from settings (Redis or RabbitMQ), worked by
-separate processes (``workers.standalone``).
+separate processes (``ragline.worker``).
 
 Two queues, two lanes: documents up to ``workers.small_document_bytes`` go to
 ``ingest_small``, the rest to ``ingest``, and each queue has its own workers, so a
@@ -13,14 +13,26 @@ slow or pathological large file never holds a small one behind it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from celery import Celery
 
-from ragline.settings import Settings
+from kernel.settings import Settings
 
 if TYPE_CHECKING:
-    from ragline.runtime import Runtime
+    from ingest.pipeline import IngestionDeps
+    from ingest.ports import DocumentRegistry
+
+
+class TaskRuntime(Protocol):
+    """What tasks need of the process's runtime; the shell builds it and attaches it."""
+
+    @property
+    def ingestion(self) -> IngestionDeps: ...
+
+    @property
+    def registry(self) -> DocumentRegistry: ...
+
 
 INGEST_QUEUE = "ingest"
 INGEST_SMALL_QUEUE = "ingest_small"
@@ -30,7 +42,7 @@ ALL_QUEUES = (INGEST_QUEUE, INGEST_SMALL_QUEUE)
 class RaglineCelery(Celery):  # type: ignore[misc]
     """A Celery app that carries the process's runtime for its tasks to use."""
 
-    runtime: Runtime | None = None
+    runtime: TaskRuntime | None = None
     small_document_bytes: int = 0
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
-from ingest.registry import Registry
+from ingest.ports import DocumentRegistry
 from workers.celery_app import INGEST_QUEUE, INGEST_SMALL_QUEUE, RaglineCelery
 from workers.health import OK, UNAVAILABLE
 from workers.tasks import enqueue_ingest
@@ -97,7 +97,7 @@ class EmbeddedWorkers:
             worker.stop(timeout_s)
 
 
-def requeue_unfinished(app: RaglineCelery, registry: Registry) -> int:
+def requeue_unfinished(app: RaglineCelery, registry: DocumentRegistry) -> int:
     """Queue again what a previous process accepted but did not finish, each in its lane.
 
     Messages are durable, but a process killed mid-document leaves it 'processing';

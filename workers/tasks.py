@@ -8,8 +8,8 @@ from typing import Any
 from celery import shared_task
 
 from ingest.pipeline import ingest_document, record_unexpected_failure
-from ingest.registry import Registry
-from ragline.errors import DependencyUnavailableError, NotFoundError
+from ingest.ports import DocumentRegistry
+from kernel.errors import DependencyUnavailableError, NotFoundError
 from workers.celery_app import queue_for
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def enqueue_ingest(app: Any, document_id: str, size_bytes: int | None = None) ->
     return queue
 
 
-def enqueue_registered(app: Any, registry: Registry, document_id: str) -> str:
+def enqueue_registered(app: Any, registry: DocumentRegistry, document_id: str) -> str:
     """Like :func:`enqueue_ingest`, with the size read from the registry."""
     try:
         size_bytes: int | None = registry.get(document_id).size_bytes

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PrincipalDep, ServicesDep
+from api.deps import AnswersDep, PrincipalDep
 from api.schemas import AskRequest, AskResponse, Citation, ErrorOut, GroundingOut
 from retrieval.access import RequestedFilters
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["ask"])
     responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     summary="Answer a question from the documents the caller may read, with citations",
 )
-async def ask(body: AskRequest, principal: PrincipalDep, services: ServicesDep) -> AskResponse:
+async def ask(body: AskRequest, principal: PrincipalDep, answers: AnswersDep) -> AskResponse:
     filters = None
     if body.filters:
         filters = RequestedFilters(
@@ -24,7 +24,7 @@ async def ask(body: AskRequest, principal: PrincipalDep, services: ServicesDep) 
             buckets=frozenset(body.filters.bucket) if body.filters.bucket else None,
         )
     answer = await run_in_threadpool(
-        services.runtime.answers.ask, principal, body.question, top_k=body.top_k, filters=filters
+        answers.ask, principal, body.question, top_k=body.top_k, filters=filters
     )
     return AskResponse(
         answer_id=answer.answer_id,

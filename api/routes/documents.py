@@ -5,12 +5,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AdminDep, PrincipalDep, ServicesDep
+from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryDep
 from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
 from ingest.pipeline import remove_document
-from ingest.registry import Document
-from ragline.errors import NotFoundError
-from ragline.settings import ADMIN_ROLE
+from ingest.ports import DocumentRegistry
+from ingest.records import Document
+from kernel.errors import NotFoundError
+from kernel.settings import ADMIN_ROLE
 from retrieval.access import Principal
 
 router = APIRouter(tags=["documents"])
@@ -43,8 +44,8 @@ def _document_out(doc: Document) -> DocumentOut:
     )
 
 
-def _get_visible(services: ServicesDep, principal: Principal, document_id: str) -> Document:
-    doc = services.runtime.registry.get(document_id)
+def _get_visible(registry: DocumentRegistry, principal: Principal, document_id: str) -> Document:
+    doc = registry.get(document_id)
     if not _visible(principal, doc):
         # Same answer as for a missing document: existence is not disclosed.
         raise NotFoundError(f"document '{document_id}' not found")
@@ -57,8 +58,8 @@ def _get_visible(services: ServicesDep, principal: Principal, document_id: str) 
     responses={404: {"model": ErrorOut}},
     summary="A document's ingestion status",
 )
-def get_document(document_id: str, principal: PrincipalDep, services: ServicesDep) -> DocumentOut:
-    return _document_out(_get_visible(services, principal, document_id))
+def get_document(document_id: str, principal: PrincipalDep, registry: RegistryDep) -> DocumentOut:
+    return _document_out(_get_visible(registry, principal, document_id))
 
 
 @router.get(
@@ -66,7 +67,7 @@ def get_document(document_id: str, principal: PrincipalDep, services: ServicesDe
 )
 def list_documents(
     principal: PrincipalDep,
-    services: ServicesDep,
+    registry: RegistryDep,
     status_: Annotated[
         Literal["queued", "processing", "indexed", "failed"] | None, Query(alias="status")
     ] = None,
@@ -76,7 +77,7 @@ def list_documents(
 ) -> DocumentList:
     # Visibility applies before the page is cut: full pages, and no count of hidden rows.
     readable_by = None if principal.has_role(ADMIN_ROLE) else principal.roles
-    docs = services.runtime.registry.list_documents(
+    docs = registry.list_documents(
         status=status_, bucket=bucket, limit=limit, offset=offset, readable_by=readable_by
     )
     return DocumentList(documents=[_document_out(d) for d in docs])
@@ -88,8 +89,8 @@ def list_documents(
     responses={404: {"model": ErrorOut}},
     summary="Remove a document and its chunks (admin)",
 )
-async def delete_document(document_id: str, _: AdminDep, services: ServicesDep) -> None:
-    await run_in_threadpool(remove_document, services.runtime.ingestion, document_id)
+async def delete_document(document_id: str, _: AdminDep, ingestion: IngestionDep) -> None:
+    await run_in_threadpool(remove_document, ingestion, document_id)
 
 
 @router.post(
@@ -99,7 +100,9 @@ async def delete_document(document_id: str, _: AdminDep, services: ServicesDep) 
     responses={404: {"model": ErrorOut}},
     summary="Queue a document for ingestion again (admin)",
 )
-def retry_document(document_id: str, _: AdminDep, services: ServicesDep) -> DocumentAccepted:
-    doc = services.runtime.registry.requeue(document_id)
-    services.enqueue_ingest(doc.id)
+def retry_document(
+    document_id: str, _: AdminDep, registry: RegistryDep, enqueue: EnqueueDep
+) -> DocumentAccepted:
+    doc = registry.requeue(document_id)
+    enqueue(doc.id)
     return DocumentAccepted(document_id=doc.id, status=doc.status)

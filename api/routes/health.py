@@ -19,14 +19,13 @@ def health() -> dict[str, str]:
 )
 def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
-    runtime = services.runtime
     try:
-        runtime.registry.list_buckets()
+        services.registry.list_buckets()
         checks["registry"] = "ok"
     except Exception:  # noqa: BLE001 - a readiness probe reports, it does not raise
         checks["registry"] = "unavailable"
     try:
-        runtime.ingestion.index.count()
+        services.ingestion.index.count()
         checks["index"] = "ok"
     except Exception:  # noqa: BLE001
         checks["index"] = "unavailable"

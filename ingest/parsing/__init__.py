@@ -1,4 +1,4 @@
-"""Parsing: one file in, a :class:`~ragline.documents.ParsedDocument` out.
+"""Parsing: one file in, a :class:`~kernel.documents.ParsedDocument` out.
 
 - :class:`IsolatedParser` is what the service uses: the parser in a child process
   with a time and memory limit per document.

@@ -13,7 +13,7 @@ import io
 import zipfile
 from typing import Final
 
-from ragline.errors import CorruptDocumentError, ParseLimitError
+from kernel.errors import CorruptDocumentError, ParseLimitError
 
 from .formats import Format, display_name
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
 
 
 class Parser(Protocol):
@@ -13,7 +13,7 @@ class Parser(Protocol):
 
     ``filename`` and ``content_type`` are hints (an upload's declared name and type);
     the format is decided from the bytes as well. Raises a
-    :class:`ragline.errors.DocumentError` subclass naming the failure (unsupported
+    :class:`kernel.errors.DocumentError` subclass naming the failure (unsupported
     format, encrypted, empty, corrupt, limit exceeded); never returns a document
     with no elements.
     """

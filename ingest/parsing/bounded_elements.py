@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Final
 
-from ragline.documents import Element
+from kernel.documents import Element
 
 from .long_text import split_long_text
 from .tables import rows_as_text

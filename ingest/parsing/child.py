@@ -24,8 +24,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
 
-from ragline.documents import ParsedDocument
-from ragline.errors import DocumentError
+from kernel.documents import ParsedDocument
+from kernel.errors import DocumentError
 
 from . import scratch
 

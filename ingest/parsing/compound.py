@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Final
 
-from ragline.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
+from kernel.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 
 from .formats import Format, display_name
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, Protocol
 
-from ragline.documents import Element, ElementKind
+from kernel.documents import Element, ElementKind
 
 from .tables import html_table_rows, rows_as_text
 

@@ -13,7 +13,7 @@ import io
 from collections import Counter
 from typing import Final
 
-from ragline.documents import Element
+from kernel.documents import Element
 
 from .formats import Format
 from .tables import looks_like_header, rows_as_text

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ragline.errors import CorruptDocumentError, UnsupportedFormatError
+from kernel.errors import CorruptDocumentError, UnsupportedFormatError
 
 from .archives import open_zip, zip_document_format
 from .compound import CFB_SIGNATURE, compound_format

@@ -18,8 +18,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import Final, Literal
 
-from ragline.documents import Attachment, Element
-from ragline.errors import EncryptedDocumentError
+from kernel.documents import Attachment, Element
+from kernel.errors import EncryptedDocumentError
 
 from .encoding import decode_text
 

@@ -41,9 +41,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from ragline import errors
-from ragline.documents import ParsedDocument
-from ragline.errors import (
+from kernel import errors
+from kernel.documents import ParsedDocument
+from kernel.errors import (
     CorruptDocumentError,
     DependencyUnavailableError,
     DocumentError,

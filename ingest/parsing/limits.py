@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ragline.errors import ParseLimitError
+from kernel.errors import ParseLimitError
 
 
 def check_file_size(path: Path, max_bytes: int) -> int:

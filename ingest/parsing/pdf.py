@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ragline.documents import Element, ParsedDocument
-from ragline.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from kernel.documents import Element, ParsedDocument
+from kernel.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 
 from .convert import convert_elements
 from .properties import meaningful_title

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
 
 from .base import Parser
 

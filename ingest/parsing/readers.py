@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ragline.documents import Element, ParsedDocument
-from ragline.errors import (
+from kernel.documents import Element, ParsedDocument
+from kernel.errors import (
     CorruptDocumentError,
     DocumentError,
     EmptyDocumentError,

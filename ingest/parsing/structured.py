@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from ragline.documents import Element
-from ragline.errors import CorruptDocumentError
+from kernel.documents import Element
+from kernel.errors import CorruptDocumentError
 
 #: Nesting deeper than this is cut off: real data rarely nests past a dozen levels.
 _MAX_DEPTH: Final[int] = 64

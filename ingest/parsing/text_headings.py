@@ -34,7 +34,7 @@ from dataclasses import replace
 from itertools import pairwise
 from typing import Final
 
-from ragline.documents import Element
+from kernel.documents import Element
 
 from .line_markers import LineMarker, is_heading_line, read_line_marker
 

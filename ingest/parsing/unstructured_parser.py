@@ -2,7 +2,7 @@
 
 Runs in whatever process calls it, with no time or memory bound; the service
 uses it inside :class:`~ingest.parsing.isolated.IsolatedParser`'s child process,
-which adds those. Every refusal is a :class:`~ragline.errors.DocumentError`
+which adds those. Every refusal is a :class:`~kernel.errors.DocumentError`
 naming the format and the reason.
 """
 
@@ -12,8 +12,8 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from ragline.documents import Element, ParsedDocument
-from ragline.errors import EmptyDocumentError
+from kernel.documents import Element, ParsedDocument
+from kernel.errors import EmptyDocumentError
 
 from . import unstructured_runtime
 from .archives import check_expansion, open_zip

@@ -87,7 +87,7 @@ class ChunkIndex(Protocol):
     - ``set_roles`` rewrites the ``roles`` of every chunk of a document, whatever its
       version: roles are access control, not content, so a change applies to the
       served chunks at once instead of waiting for a re-ingestion.
-    - Errors from the engine surface as ``ragline.errors.DependencyUnavailableError``.
+    - Errors from the engine surface as ``kernel.errors.DependencyUnavailableError``.
     """
 
     def ensure_ready(self) -> None: ...

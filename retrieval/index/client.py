@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 from qdrant_client import QdrantClient, models
 
-from ragline.errors import ConfigurationError, DependencyUnavailableError
+from kernel.errors import ConfigurationError, DependencyUnavailableError
 from retrieval.index.base import (
     INTEGER_INDEXED_FIELDS,
     KEYWORD_INDEXED_FIELDS,

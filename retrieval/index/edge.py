@@ -46,7 +46,7 @@ from qdrant_edge import (
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
 
-from ragline.errors import ConfigurationError, DependencyUnavailableError
+from kernel.errors import ConfigurationError, DependencyUnavailableError
 from retrieval.index.base import (
     INTEGER_INDEXED_FIELDS,
     KEYWORD_INDEXED_FIELDS,

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ragline.errors import DependencyUnavailableError, RaglineError
+from kernel.errors import DependencyUnavailableError, RaglineError
 
 logger = logging.getLogger("retrieval.index")
 

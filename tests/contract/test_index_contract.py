@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from ragline.errors import ConfigurationError, DependencyUnavailableError
+from kernel.errors import ConfigurationError, DependencyUnavailableError
 from retrieval.index.base import ChunkIndex, Hit, IndexedChunk, SearchFilter, SearchMode
 from retrieval.index.client import QdrantClientIndex, from_local_path, from_url
 from retrieval.index.edge import EdgeIndex

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from answer.extractive import NOT_FOUND
+from answer.records import AnswerRecords
 from tests.conftest import ADMIN_KEY, ENG_KEY, HR_KEY, NOBODY_KEY
 from tests.e2e.conftest import auth, upload, wait_done
 
@@ -229,10 +230,89 @@ def test_empty_and_overlong_questions_are_refused(client: TestClient) -> None:
     assert long.status_code == 422
 
 
-def test_openapi_documents_the_routes(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/ask", "/buckets", "/buckets/{name}/documents", "/documents/{document_id}"):
-        assert path in paths
+def test_openapi_states_the_contract(client: TestClient) -> None:
+    """The published contract: methods, auth, error shape, the /ask bodies, date formats."""
+    import typing
+    from datetime import datetime
+
+    from pydantic import BaseModel
+
+    from api import schemas
+
+    spec = client.get("/openapi.json").json()
+    ref = "#/components/schemas/"
+    components = spec["components"]["schemas"]
+    public = {"/health": {"get"}, "/ready": {"get"}}
+    protected = {
+        "/ask": {"post"},
+        "/buckets": {"get", "post"},
+        "/buckets/{name}/documents": {"post"},
+        "/documents": {"get"},
+        "/documents/{document_id}": {"get", "delete"},
+        "/documents/{document_id}/retry": {"post"},
+    }
+    assert {path: set(ops) for path, ops in spec["paths"].items()} == public | protected
+
+    bearer = [
+        name
+        for name, s in spec["components"]["securitySchemes"].items()
+        if s["type"] == "http" and s["scheme"] == "bearer"
+    ]
+    assert len(bearer) == 1
+    for path, methods in protected.items():
+        for method in methods:
+            op = spec["paths"][path][method]
+            assert {bearer[0]: []} in op.get("security", []), (method, path)
+            unauthorized = op["responses"]["401"]["content"]["application/json"]["schema"]
+            assert unauthorized == {"$ref": ref + "ErrorOut"}, (method, path)
+    for path, methods in public.items():
+        for method in methods:
+            assert not spec["paths"][path][method].get("security"), (method, path)
+    assert components["ErrorOut"]["required"] == ["error"]
+    assert components["ErrorOut"]["properties"]["error"] == {"$ref": ref + "ErrorBody"}
+    assert set(components["ErrorBody"]["required"]) == {"code", "message"}
+
+    ask = spec["paths"]["/ask"]["post"]
+    body = ask["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": ref + "AskRequest"}
+    assert components["AskRequest"]["required"] == ["question"]
+    assert components["AskRequest"]["properties"]["question"]["type"] == "string"
+    ok = ask["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": ref + "AskResponse"}
+    readme_fields = {
+        "answer_id",
+        "answer",
+        "found",
+        "citations",
+        "grounding",
+        "model",
+        "latency_ms",
+    }
+    answer = components["AskResponse"]
+    assert set(answer["properties"]) == readme_fields
+    assert set(answer["required"]) == readme_fields
+    assert answer["properties"]["citations"]["items"] == {"$ref": ref + "Citation"}
+    assert answer["properties"]["grounding"] == {"$ref": ref + "GroundingOut"}
+
+    def holds_datetime(annotation: object) -> bool:
+        return annotation is datetime or any(
+            holds_datetime(arg) for arg in typing.get_args(annotation)
+        )
+
+    dated = {
+        (name, field)
+        for name, model in vars(schemas).items()
+        if isinstance(model, type) and issubclass(model, BaseModel) and model is not BaseModel
+        for field, info in model.model_fields.items()
+        if holds_datetime(info.annotation)
+    }
+    assert {("DocumentOut", "updated_at"), ("DocumentOut", "indexed_at")} <= dated
+    for name, field in dated:
+        prop = components[name]["properties"][field]
+        formats = {
+            alt.get("format") for alt in prop.get("anyOf", [prop]) if alt.get("type") == "string"
+        }
+        assert formats == {"date-time"}, (name, field, prop)
 
 
 def test_table_rows_answer_with_their_header(client: TestClient, corpus: dict[str, str]) -> None:
@@ -286,8 +366,8 @@ def test_email_attachments_become_linked_documents(
 
 def test_every_answer_records_what_made_it(client: TestClient, corpus: dict[str, str]) -> None:
     body = ask(client, ENG_KEY, "How many vacation days do full-time employees get?", top_k=3)
-    registry = client.app.state.services.runtime.registry  # type: ignore[attr-defined]
-    record = registry.get_answer(body["answer_id"])
+    services = client.app.state.services  # type: ignore[attr-defined]
+    record = AnswerRecords(services.registry.engine).get_answer(body["answer_id"])
     assert record.model == "extractive"
     assert record.retrieval["top_k"] == 3 and record.retrieval["rrf_k"] == 60
     cited = [c["chunk_id"] for c in body["citations"]]

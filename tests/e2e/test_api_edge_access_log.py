@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.fingerprint import load_fingerprint_secret
+from kernel.settings import Settings
 from ragline.service import create_app
-from ragline.settings import Settings
 from retrieval.access import Principal
 from tests.conftest import ADMIN_KEY, ENG_KEY, make_settings
 from tests.e2e.conftest import auth

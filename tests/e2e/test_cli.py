@@ -6,10 +6,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -176,23 +178,64 @@ def test_ingest_folder_then_serve_and_ask(tmp_path: Path, server: Server) -> Non
 
 
 def test_accepted_upload_survives_a_hard_kill(tmp_path: Path, server: Server) -> None:
-    server.start()
+    """A document accepted with 202 and still pending when the process dies ends indexed.
+
+    A long document leads the queue so the notes behind it are still waiting when the
+    process is killed; the registry, read right after the kill, proves it. Should every
+    document have finished anyway, another round uploads more before the next kill.
+    """
     headers = {"Authorization": "Bearer cli-admin"}
-    httpx.post(f"{server.url}/buckets", json={"name": "b", "roles": ["public"]}, headers=headers)
-    accepted = []
-    for i in range(3):
-        resp = httpx.post(
-            f"{server.url}/buckets/b/documents",
-            files={"file": (f"n{i}.txt", f"Note {i}: the lighthouse keeper is Ana {i}.".encode())},
-            headers=headers,
-        )
-        assert resp.status_code == 202
-        accepted.append(resp.json()["document_id"])
-    server.kill()  # mid-ingestion, no graceful shutdown
+    long_text = "\n\n".join(
+        f"Log entry {n}: the lighthouse on rock {n} was inspected, its lamp number {n * 7} "
+        f"cleaned and its logbook page {n} signed by keeper {n % 13}."
+        for n in range(1500)
+    ).encode()
+    accepted: list[str] = []
+    pending_at_kill: set[str] = set()
+    for round_no in range(3):
+        server.start()
+        if round_no == 0:
+            created = httpx.post(
+                f"{server.url}/buckets", json={"name": "b", "roles": ["public"]}, headers=headers
+            )
+            assert created.status_code == 201, created.text
+        uploads = [(f"log{round_no}.txt", long_text + f"\n\nRound {round_no}.".encode())]
+        uploads += [
+            (
+                f"n{round_no}-{i}.txt",
+                f"Note {i}: the lighthouse keeper is Ana {round_no}{i}.".encode(),
+            )
+            for i in range(6)
+        ]
+        for name, content in uploads:
+            resp = httpx.post(
+                f"{server.url}/buckets/b/documents",
+                files={"file": (name, content)},
+                headers=headers,
+                timeout=60,
+            )
+            assert resp.status_code == 202, resp.text
+            accepted.append(resp.json()["document_id"])
+        server.kill()  # mid-ingestion, no graceful shutdown
+        statuses = _registry_statuses(server.data_dir)
+        assert set(accepted) <= set(statuses), "an accepted document is not in the registry"
+        pending_at_kill = {d for d in accepted if statuses[d] in ("queued", "processing")}
+        if pending_at_kill:
+            break
+    assert pending_at_kill, "every round finished before the kill; nothing proved"
+
     server.start()
     for doc_id in accepted:
-        assert _wait_indexed(server.url, doc_id)["status"] == "indexed"
+        assert _wait_indexed(server.url, doc_id, timeout_s=300)["status"] == "indexed"
     server.stop()
+    assert set(_registry_statuses(server.data_dir).values()) == {"indexed"}
+
+
+def _registry_statuses(data_dir: Path) -> dict[str, str]:
+    """Document statuses as committed on disk, read-only, while no server holds it."""
+    uri = f"{(data_dir / 'registry.db').resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        return dict(db.execute("SELECT id, status FROM documents").fetchall())
 
 
 def test_ingest_with_an_unknown_doc_type_is_a_one_line_error(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from ingest.parsing.base import Parser
 from ingest.parsing.pool import ParserPool
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
+from ragline.runtime import Runtime
 from ragline.service import create_app
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.e2e.conftest import auth, upload, wait_done
@@ -33,32 +34,49 @@ class HoldLargeDocuments:
     to the real parser.
     """
 
-    def __init__(self, inner: Parser, threshold: int) -> None:
-        self.inner = inner
+    def __init__(self, threshold: int) -> None:
         self.threshold = threshold
         self.release = threading.Event()
         self.holding = threading.Event()
+        self.release.set()  # parse everything at once until a test holds large files
+        self.inner: Parser | None = None
+
+    def install(self, runtime: Runtime) -> None:
+        """Stand in front of the runtime's parser pool, before any worker starts."""
+        assert isinstance(runtime.ingestion.parser, ParserPool)
+        assert runtime.ingestion.parser.size == 2  # one parser process per lane thread
+        self.inner = runtime.ingestion.parser
+        runtime.ingestion = dataclasses.replace(runtime.ingestion, parser=self)
 
     def parse(
         self, path: Path, *, filename: str | None = None, content_type: str | None = None
     ) -> ParsedDocument:
+        assert self.inner is not None
         if path.stat().st_size > self.threshold:
             self.holding.set()
             self.release.wait(HOLD_S)
         return self.inner.parse(path, filename=filename, content_type=content_type)
 
     def close(self) -> None:
-        self.inner.close()
+        if self.inner is not None:
+            self.inner.close()
 
 
-def open_client(tmp_path: Path, embedder: Any) -> TestClient:
+def open_client(
+    tmp_path: Path, embedder: Any, prepare: Callable[[Runtime], None] | None = None
+) -> TestClient:
     settings = make_settings(tmp_path / "data", workers={"small_document_bytes": SMALL_BYTES})
-    return TestClient(create_app(settings, dense=embedder))
+    return TestClient(create_app(settings, dense=embedder, prepare=prepare))
 
 
 @pytest.fixture
-def client(tmp_path: Path, embedder: Any) -> Iterator[TestClient]:
-    with open_client(tmp_path, embedder) as test_client:
+def holder() -> HoldLargeDocuments:
+    return HoldLargeDocuments(SMALL_BYTES)
+
+
+@pytest.fixture
+def client(tmp_path: Path, embedder: Any, holder: HoldLargeDocuments) -> Iterator[TestClient]:
+    with open_client(tmp_path, embedder, holder.install) as test_client:
         resp = test_client.post(
             "/buckets", json={"name": "lanes", "roles": ["public"]}, headers=auth(ADMIN_KEY)
         )
@@ -75,15 +93,10 @@ SMALL_MARKDOWN = b"# Parking\n\nVisitors park in the north lot next to the gate.
 
 
 def test_a_small_document_is_indexed_while_a_large_one_is_stuck_in_parsing(
-    client: TestClient,
+    client: TestClient, holder: HoldLargeDocuments
 ) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
-    runtime = services.runtime
-    assert isinstance(runtime.ingestion.parser, ParserPool)
-    assert runtime.ingestion.parser.size == 2  # one parser process per lane thread
-    holder = HoldLargeDocuments(runtime.ingestion.parser, SMALL_BYTES)
-    real = runtime.ingestion
-    runtime.ingestion = dataclasses.replace(real, parser=holder)
+    assert holder.inner is not None, "the parser double was not installed"
+    holder.release.clear()
     try:
         big = large_markdown()
         assert len(big) > SMALL_BYTES
@@ -104,7 +117,6 @@ def test_a_small_document_is_indexed_while_a_large_one_is_stuck_in_parsing(
         holder.release.set()
     done = wait_done(client, large["document_id"], timeout_s=HOLD_S)
     assert done["status"] == "indexed" and done["chunks"] >= 1
-    runtime.ingestion = real
 
 
 def test_ready_reports_the_worker_and_the_queue(client: TestClient) -> None:

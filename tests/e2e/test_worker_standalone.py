@@ -17,7 +17,7 @@ import pytest
 
 from ingest.registry import Registry
 from ingest.storage import LocalBucketStore
-from ragline.settings import Settings
+from kernel.settings import Settings
 from tests.conftest import KEYS
 from workers.celery_app import RaglineCelery, create_celery
 from workers.health import OK, UNAVAILABLE, PingProbe, queue_check
@@ -87,7 +87,7 @@ def worker_settings(data_dir: Path, broker: str) -> Settings:
 
 COMMANDS = {
     "celery-cli": [
-        sys.executable, "-m", "celery", "-A", "workers.standalone", "worker",
+        sys.executable, "-m", "celery", "-A", "ragline.worker", "worker",
         "-Q", "ingest,ingest_small", "--loglevel", "INFO", "-n", "standalone-test@%h",
     ],
     "ragline-worker": [

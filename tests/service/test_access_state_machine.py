@@ -45,9 +45,9 @@ from ingest.pipeline import (
     remove_document,
     write,
 )
+from ingest.records import document_id_for
 from ingest.registration import register_object
-from ingest.registry import document_id_for
-from ragline.errors import NotFoundError
+from kernel.errors import NotFoundError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
 from retrieval.encoders import DenseEncoder

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,12 +84,48 @@ def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator
     rt.close()
 
 
-def test_every_hostile_file_ends_indexed_or_failed_with_a_reason(
+# What each file must end as: (outcome, error code). Content decides, not the name.
+EXPECTED: dict[str, tuple[str, str | None]] = {
+    "random.pdf": ("failed", "unsupported_format"),
+    "random.docx": ("failed", "unsupported_format"),
+    "random.xlsx": ("failed", "unsupported_format"),
+    "random.txt": ("failed", "unsupported_format"),
+    "truncated.pdf": ("failed", "corrupt_document"),
+    "truncated.docx": ("failed", "corrupt_document"),
+    "junk-zip.docx": ("failed", "corrupt_document"),
+    "junk-zip.pptx": ("failed", "corrupt_document"),
+    "elf.md": ("failed", "unsupported_format"),
+    "nul-bytes.txt": ("failed", "unsupported_format"),
+    "deep.json": ("failed", "corrupt_document"),
+    "weird.json": ("indexed", None),
+    "latin1.html": ("indexed", None),
+    "no-extension": ("indexed", None),
+    "long-line.txt": ("indexed", None),
+    "only-markup.html": ("failed", "empty_document"),
+    "pdf-named.txt": ("indexed", None),
+}
+
+# Words that only a library's exception text would put in a message.
+_LIBRARY_WORDS = re.compile(
+    r"Traceback|Exception|Error\b|errno|pdfminer|pypdf|unstructured|zipfile|openpyxl|lxml"
+    r"|\b\w*[a-z][A-Z]\w*\b"  # a CamelCase class name: BadZipFile, JSONDecodeError
+)
+
+
+def _library_text(message: str, name: str) -> list[str]:
+    """What in ``message`` reads as a path or a library's words (the file's own name aside)."""
+    own = message.replace(f"'{name}'", "")
+    found = [m.group(0) for m in _LIBRARY_WORDS.finditer(own)]
+    return found + (["/"] if "/" in own else [])
+
+
+def test_every_hostile_file_ends_with_its_expected_outcome(
     runtime: Runtime, tmp_path: Path
 ) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     files = _hostile_files()
+    assert set(files) == set(EXPECTED)
     for name, content in files.items():
         (folder / name).write_bytes(content)
     reports = ingest_paths(
@@ -100,21 +137,32 @@ def test_every_hostile_file_ends_indexed_or_failed_with_a_reason(
         doc_type=None,
         on_file=lambda _: None,
     )
+
+    assert sorted(r.name for r in reports) == sorted(files)
+    assert {r.name: (r.outcome, r.error_code) for r in reports} == EXPECTED
     by_name = {r.name: r for r in reports}
-    assert set(by_name) == set(files)
+    assert by_name["pdf-named.txt"].format == "pdf"
     for report in reports:
-        assert report.outcome in ("indexed", "failed"), report
-        if report.outcome == "failed":
-            assert report.error_code and report.error, report
-            assert "Traceback" not in report.error
+        if report.outcome == "indexed":
+            assert report.chunks >= 1 and report.error is None, report
         else:
-            assert report.chunks >= 1, report
-    for name in ("random.pdf", "random.docx", "truncated.docx", "junk-zip.docx", "elf.md"):
-        assert by_name[name].outcome == "failed", by_name[name]
-    for name in ("weird.json", "latin1.html", "no-extension", "long-line.txt"):
-        assert by_name[name].outcome == "indexed", by_name[name]
-    # Content decides, not the name: a PDF called .txt is read as a PDF.
-    assert (by_name["pdf-named.txt"].outcome, by_name["pdf-named.txt"].format) == ("indexed", "pdf")
-    # The registry lists every failure with its reason, as GET /documents?status=failed does.
-    failed = runtime.registry.list_documents(status="failed", bucket="inbox", limit=1000)
-    assert {d.key for d in failed} == {r.name for r in reports if r.outcome == "failed"}
+            assert report.chunks == 0 and report.error, report
+            assert _library_text(report.error, report.name) == [], report
+
+    # The registry, which GET /documents serves, holds one settled row per file.
+    rows = runtime.registry.list_documents(bucket="inbox", limit=1000)
+    assert sorted(d.key for d in rows) == sorted(files)
+    assert {d.key: (d.status, d.error_code) for d in rows} == EXPECTED
+    for doc in rows:
+        assert doc.error == by_name[doc.key].error, doc
+    for status in ("queued", "processing"):
+        assert runtime.registry.list_documents(status=status, limit=1000) == []
+
+
+def test_library_text_is_recognised() -> None:
+    """The check above must catch what a leaked exception looks like."""
+    assert _library_text("File is not a zip file (BadZipFile)", "a.docx") == ["BadZipFile"]
+    assert _library_text("pdfminer could not read it", "a.pdf") == ["pdfminer"]
+    assert _library_text("cannot open /tmp/x/a.pdf", "a.pdf") == ["/"]
+    assert _library_text("ValueError: bad", "a.txt") == ["ValueError"]
+    assert _library_text("'a.docx' is named as DOCX but is not a DOCX", "a.docx") == []

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.folder import ingest_paths, list_files
 from ingest.pipeline import IngestResult, ingest_document, remove_document
-from ragline.errors import InvalidInputError
+from kernel.errors import InvalidInputError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
 from tests.conftest import make_settings

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.registry import Registry, ServedDocument, document_id_for, fingerprint
-from ragline.errors import ConflictError, NotFoundError, SupersededError
+from ingest.records import ServedDocument, document_id_for, fingerprint
+from ingest.registry import Registry
+from kernel.errors import ConflictError, NotFoundError, SupersededError
 
 pytestmark = pytest.mark.service
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parsing.pool import ParserPool
-from ragline.documents import Element, ParsedDocument
+from kernel.documents import Element, ParsedDocument
 
 pytestmark = pytest.mark.service
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.registry import Registry
-from ragline.settings import Settings
+from kernel.settings import Settings
 from tests.conftest import make_settings
 from workers.celery_app import (
     INGEST_QUEUE,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ragline.settings import Settings, ensure_local_key
+from kernel.settings import Settings, ensure_local_key
 
 pytestmark = pytest.mark.unit
 

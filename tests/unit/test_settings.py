@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ragline.errors import ConfigurationError
-from ragline.settings import Settings, ensure_local_key
+from kernel.errors import ConfigurationError
+from kernel.settings import Settings, ensure_local_key
 
 pytestmark = pytest.mark.unit
 
@@ -63,8 +63,8 @@ def test_log_level_is_read_validated_and_used_by_the_cli(
 
     from typer.testing import CliRunner
 
+    from kernel.settings import get_settings
     from ragline import cli
-    from ragline.settings import get_settings
 
     monkeypatch.setenv("RAGLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RAGLINE_LOG_LEVEL", "debug")

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ragline.documents import Element, ParsedDocument
+from kernel.documents import Element, ParsedDocument
 
 
 class MisbehavingParser:

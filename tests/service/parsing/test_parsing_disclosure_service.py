@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parsing import IsolatedParser
-from ragline.errors import CorruptDocumentError, DocumentError
+from kernel.errors import CorruptDocumentError, DocumentError
 
 pytestmark = pytest.mark.service
 

@@ -9,7 +9,7 @@ import parsing_documents as make
 import pytest
 
 from ingest.parsing import IsolatedParser
-from ragline.errors import (
+from kernel.errors import (
     CorruptDocumentError,
     EmptyDocumentError,
     EncryptedDocumentError,

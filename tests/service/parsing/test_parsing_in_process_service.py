@@ -8,7 +8,7 @@ import parsing_documents as make
 import pytest
 
 from ingest.parsing import UnstructuredParser
-from ragline.errors import EmptyDocumentError, ParseLimitError
+from kernel.errors import EmptyDocumentError, ParseLimitError
 
 pytestmark = pytest.mark.service
 

@@ -14,7 +14,7 @@ import pytest
 from parsing_doubles import MisbehavingParser, broken_factory
 
 from ingest.parsing import IsolatedParser
-from ragline.errors import CorruptDocumentError, DependencyUnavailableError, ParseLimitError
+from kernel.errors import CorruptDocumentError, DependencyUnavailableError, ParseLimitError
 
 pytestmark = pytest.mark.service
 

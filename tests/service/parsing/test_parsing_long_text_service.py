@@ -16,7 +16,7 @@ import pytest
 
 from ingest.parsing import IsolatedParser
 from ingest.parsing.bounded_elements import MAX_ELEMENT_CHARS
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
 
 pytestmark = pytest.mark.service
 

@@ -17,7 +17,7 @@ import pytest
 from parsing_doubles import MisbehavingParser
 
 from ingest.parsing import IsolatedParser
-from ragline.errors import ParseLimitError
+from kernel.errors import ParseLimitError
 
 pytestmark = pytest.mark.service
 

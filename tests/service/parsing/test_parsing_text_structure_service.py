@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parsing import IsolatedParser
-from ragline.documents import ParsedDocument
+from kernel.documents import ParsedDocument
 
 pytestmark = pytest.mark.service
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.fingerprint import load_fingerprint_secret
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 from retrieval.access import Principal
 from tests.conftest import make_settings
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from chunkers.base import TokenCounter
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 # Kinds whose words are expected in chunk text (titles go to sections, headers
 # are page furniture, email headers go to metadata).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ragline.documents import Element, ParsedDocument
+from kernel.documents import Element, ParsedDocument
 
 
 def services_agreement() -> ParsedDocument:

@@ -10,7 +10,7 @@ from chunker_samples import shipment_thread
 from chunkers.base import TokenCounter
 from chunkers.emails import EmailChunker
 from chunkers.mail_quotes import MailSegment, QuoteTracker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

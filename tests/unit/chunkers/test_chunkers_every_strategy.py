@@ -16,7 +16,7 @@ from chunker_samples import every_sample
 
 from chunkers.base import TokenCounter
 from chunkers.registry import DOC_TYPES, chunk_document
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

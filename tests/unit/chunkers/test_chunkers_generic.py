@@ -12,7 +12,7 @@ from chunker_samples import inspection_report, runaway_sentence
 from chunkers.base import TokenCounter
 from chunkers.budget import Budget
 from chunkers.generic import GenericChunker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 from text.sentences import split_sentences
 
 pytestmark = pytest.mark.unit

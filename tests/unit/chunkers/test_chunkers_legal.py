@@ -12,7 +12,7 @@ from chunker_samples import services_agreement
 from chunkers.base import TokenCounter
 from chunkers.clause_markers import clause_label, read_marker
 from chunkers.legal import LegalChunker, clause_number
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

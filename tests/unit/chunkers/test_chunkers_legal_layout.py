@@ -17,7 +17,7 @@ from chunkers.base import TokenCounter
 from chunkers.clause_markers import is_heading_line, read_marker
 from chunkers.inline_clauses import follows, split_inline_clauses
 from chunkers.legal import LegalChunker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

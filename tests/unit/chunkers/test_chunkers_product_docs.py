@@ -9,7 +9,7 @@ from chunker_samples import gateway_manual, generated_module
 
 from chunkers.base import TokenCounter
 from chunkers.product_docs import ProductDocsChunker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

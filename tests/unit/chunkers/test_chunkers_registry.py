@@ -17,8 +17,8 @@ from chunkers import DOC_TYPES, chunk_document, resolve_doc_type
 from chunkers.detection import legal_score
 from chunkers.memo import MemoTokenCounter
 from chunkers.registry import STRATEGIES
-from ragline.documents import Element, ParsedDocument
-from ragline.errors import ConfigurationError, InvalidInputError
+from kernel.documents import Element, ParsedDocument
+from kernel.errors import ConfigurationError, InvalidInputError
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ from chunker_samples import quarterly_deck
 
 from chunkers.base import TokenCounter
 from chunkers.slides import SlidesChunker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from chunkers.base import TokenCounter
 from chunkers.budget import Budget
 from chunkers.table_rows import render_row
 from chunkers.tables import TablesChunker
-from ragline.documents import ChunkDraft, Element, ParsedDocument
+from kernel.documents import ChunkDraft, Element, ParsedDocument
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chunkers.token_counting import TransformersTokenCounter
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 
 pytestmark = pytest.mark.unit
 

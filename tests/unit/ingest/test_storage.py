@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from ingest.storage import LocalBucketStore, safe_key
-from ragline.errors import InvalidInputError, PayloadTooLargeError
+from kernel.errors import InvalidInputError, PayloadTooLargeError
 
 pytestmark = pytest.mark.unit
 

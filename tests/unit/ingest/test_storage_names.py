@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.storage import MAX_PART_BYTES, object_name, safe_key
-from ragline.errors import InvalidInputError
+from kernel.errors import InvalidInputError
 
 pytestmark = pytest.mark.unit
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.storage import LocalBucketStore, resolve_source
-from ragline.errors import ConflictError, InvalidInputError
+from kernel.errors import ConflictError, InvalidInputError
 
 pytestmark = pytest.mark.unit
 

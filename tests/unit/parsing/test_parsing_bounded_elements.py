@@ -6,7 +6,7 @@ import pytest
 
 from ingest.parsing.bounded_elements import MAX_ELEMENT_CHARS, bound_elements, bound_rows
 from ingest.parsing.tables import rows_as_text
-from ragline.documents import Element
+from kernel.documents import Element
 
 pytestmark = pytest.mark.unit
 

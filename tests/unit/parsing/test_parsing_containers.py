@@ -11,7 +11,7 @@ import pytest
 from ingest.parsing.archives import check_expansion
 from ingest.parsing.limits import check_file_size
 from ingest.parsing.properties import container_title, html_title, meaningful_title
-from ragline.errors import ParseLimitError
+from kernel.errors import ParseLimitError
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from ingest.parsing.convert import convert_elements, tidy_page_breaks
-from ragline.documents import Element
+from kernel.documents import Element
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from ingest.parsing.detect import detect, sniff_text_format
-from ragline.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
+from kernel.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from ingest.parsing.email_message import header_element, read_email
-from ragline.errors import EncryptedDocumentError
+from kernel.errors import EncryptedDocumentError
 
 pytestmark = pytest.mark.unit
 

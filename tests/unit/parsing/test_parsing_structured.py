@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ingest.parsing.structured import json_elements, xml_elements
-from ragline.errors import CorruptDocumentError
+from kernel.errors import CorruptDocumentError
 
 pytestmark = pytest.mark.unit
 

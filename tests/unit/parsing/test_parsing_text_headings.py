@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.parsing.text_headings import mark_text_headings
-from ragline.documents import Element
+from kernel.documents import Element
 
 pytestmark = pytest.mark.unit
 

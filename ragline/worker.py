@@ -3,7 +3,7 @@
 Two ways to run one, same behaviour:
 
 - ``run_worker(settings, queues)`` (what ``ragline worker`` calls);
-- ``celery -A workers.standalone worker -Q ingest,ingest_small``: the module builds
+- ``celery -A ragline.worker worker -Q ingest,ingest_small``: the module builds
   its app from ``get_settings()`` on first access of ``app`` (PEP 562), so importing
   it reads nothing and opens nothing.
 
@@ -26,14 +26,16 @@ from celery import signals
 from celery.concurrency import get_implementation
 from celery.concurrency.prefork import TaskPool as PreforkPool
 
-from ragline.errors import ConfigurationError
-from ragline.settings import Settings, get_settings
+from kernel.errors import ConfigurationError
+from kernel.settings import Settings, get_settings
+from ragline.parser_pool import use_parser_pool
+from ragline.runtime import Runtime, open_runtime
 from workers.celery_app import ALL_QUEUES, RaglineCelery, create_celery
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_app: StandaloneCelery | None = None  # the app of `celery -A workers.standalone`
+_app: StandaloneCelery | None = None  # the app of `celery -A ragline.worker`
 _prefork_app: StandaloneCelery | None = None  # inherited by the pool's forked children
 
 
@@ -41,6 +43,7 @@ class StandaloneCelery(RaglineCelery):
     """An app whose workers open their own runtime from ``settings``."""
 
     settings: Settings
+    opened: Runtime | None = None  # the runtime this process opened, to close at shutdown
 
 
 def create_worker_app(settings: Settings) -> StandaloneCelery:
@@ -76,9 +79,6 @@ def run_worker(
 
 
 def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
-    from ragline.runtime import open_runtime
-    from workers.parser_pool import use_parser_pool
-
     if app.runtime is not None:
         return
     runtime = open_runtime(app.settings)
@@ -88,12 +88,12 @@ def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
     except BaseException:
         runtime.close()
         raise
-    app.runtime = runtime
+    app.runtime = app.opened = runtime
     log.info("worker runtime open (%d parser process(es))", parsers)
 
 
 def _close_runtime(app: StandaloneCelery) -> None:
-    runtime, app.runtime = app.runtime, None
+    runtime, app.runtime, app.opened = app.opened, None, None
     if runtime is not None:
         runtime.close()
 
@@ -135,7 +135,7 @@ def _on_child_shutdown(**_: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    """``app`` for ``celery -A workers.standalone``, built from the environment on first use."""
+    """``app`` for ``celery -A ragline.worker``, built from the environment on first use."""
     global _app
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -145,7 +145,7 @@ def __getattr__(name: str) -> Any:
         return _app
 
 
-if __name__ == "__main__":  # python -m workers.standalone [queue ...]
+if __name__ == "__main__":  # python -m ragline.worker [queue ...]
     import sys
 
     logging.basicConfig(level=logging.INFO)

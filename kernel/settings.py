@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ragline.errors import ConfigurationError
+from kernel.errors import ConfigurationError
 
 ADMIN_ROLE = "admin"
 

@@ -1,0 +1,138 @@
+"""The registry's tables and engine: SQLite in embedded mode, PostgreSQL in distributed.
+
+One schema for both; columns added since the first release are nullable, so opening
+an older registry adds them (``open_engine``) and nothing else is needed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class BucketRow(Base):
+    __tablename__ = "buckets"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    doc_type: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("bucket", "key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    bucket: Mapped[str] = mapped_column(ForeignKey("buckets.name", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)  # as given by the uploader
+    parsed_title: Mapped[str | None] = mapped_column(Text)  # as found in the file
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    doc_type: Mapped[str | None] = mapped_column(String(64))  # as requested
+    detected_type: Mapped[str | None] = mapped_column(String(64))  # as chunked
+    format: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # of the last file seen
+    indexed_hash: Mapped[str | None] = mapped_column(String(64))  # of the version served
+    indexed_version: Mapped[int] = mapped_column(Integer, default=0)  # 0: nothing served
+    indexed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parse_seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who may read the served version: the roles its chunks were built with, narrowed
+    # by every later change of ``roles``, never widened (a widening waits for a rebuild
+    # of the content under the new roles). Always a subset of ``roles``.
+    served_roles: Mapped[list[str] | None] = mapped_column(JSON)
+    # New on every (re-)creation of the row: an attempt claimed before a delete cannot
+    # commit into the document that replaced it.
+    incarnation: Mapped[str | None] = mapped_column(String(36))
+
+
+class VersionCounterRow(Base):
+    """The last version handed out per document id; outlives the document on purpose.
+
+    A deleted document's in-flight writer may still leave chunks behind; if versions
+    restarted at 1 when the same object came back, those chunks would pass the
+    served-version gate. Versions never repeat for an id, so they never do.
+    """
+
+    __tablename__ = "version_counters"
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on ``url`` with every table of ``Base`` present and up to date."""
+    engine = _make_engine(url)
+    Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+    return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a registry written by an older ragline up to date (nullable columns only).
+
+    ``create_all`` makes missing tables, not missing columns; every column added since
+    the first release is nullable, so adding it is the whole migration.
+    """
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # WAL lets the API read while the in-process worker writes.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
