@@ -10,6 +10,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 echo "==> mypy"
 .venv/bin/mypy
+echo "==> import contracts (pyproject: tool.importlinter)"
+.venv/bin/lint-imports --no-cache
 echo "==> import every module"
 .venv/bin/python scripts/check_imports.py
 echo "==> pytest"

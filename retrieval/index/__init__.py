@@ -1,0 +1,1 @@
+"""The index port (``base``) and its Qdrant adapters (``edge``, ``client``)."""
