@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -221,6 +222,8 @@ def test_a_killed_upload_leaves_nothing_after_the_sweep(
     finally:
         writer.send_signal(signal.SIGKILL)
         writer.wait()
+        with contextlib.suppress(BrokenPipeError):
+            writer.stdin.close()
     assert [p.name for p in bucket.glob(".upload-*")]
     assert store.sweep_partial_uploads([]) == 1
     assert os.listdir(bucket) == []
