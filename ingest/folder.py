@@ -1,18 +1,29 @@
-"""Ingest a local file or folder into a bucket, in this process (the CLI's path)."""
+"""Ingest a local file or folder into a bucket: one walk, two ways to reach the bucket.
+
+``ingest_folder`` is the folder use case: offer every file, then wait for each to
+end indexed, unchanged or failed, attachments included, reporting each as it ends.
+How a file reaches the bucket is a :class:`FolderGateway`: :class:`InProcessGateway`
+writes the index in this process (``ragline ingest``); ``ragline.remote_ingest``
+uploads through a running server's API (``ragline ingest --server``, the demo), whose
+own workers do the writes. Files are all offered before any is waited for, so a
+server works on them while the walk waits.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from chunkers.registry import known_doc_type
 from ingest.content_hash import hash_file
-from ingest.pipeline import IngestionDeps, IngestResult, ingest_document
-from ingest.records import Bucket
+from ingest.pipeline import IngestionDeps, ingest_document
+from ingest.records import Bucket, Registration
 from ingest.registration import accept_upload, register_object
-from kernel.errors import InvalidInputError
+from kernel.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,40 @@ class FileReport:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """A file offered to the bucket: its document, or why it was refused at the door."""
+
+    document_id: str | None
+    unchanged: bool = False
+    error_code: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """How a document's ingestion ended; ``children`` are its attachments (id, name)."""
+
+    outcome: str
+    format: str | None
+    chunks: int
+    error_code: str | None = None
+    error: str | None = None
+    children: tuple[tuple[str, str], ...] = ()
+
+
+class FolderGateway(Protocol):
+    """How a folder's files reach a bucket and how their ingestion is awaited."""
+
+    def open_bucket(
+        self, name: str, root: Path, roles: Sequence[str], doc_type: str | None
+    ) -> None: ...
+
+    def offer(self, name: str, path: Path) -> Offered: ...
+
+    def settle(self, document_id: str, *, unchanged: bool) -> Settled: ...
+
+
 def list_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -36,16 +81,51 @@ def list_files(path: Path) -> list[Path]:
     ]
 
 
-def _bucket_for(
-    deps: IngestionDeps, name: str, root: Path, roles: Sequence[str], doc_type: str | None
-) -> Bucket:
-    bucket = deps.registry.find_bucket(name)
-    if bucket is not None:
-        return bucket
-    if not roles:
-        raise InvalidInputError(f"bucket '{name}' does not exist: give --roles to create it")
-    source = str(root.resolve()) if root.is_dir() else None
-    return deps.registry.create_bucket(name, roles, known_doc_type(doc_type), source)
+def ingest_folder(
+    gateway: FolderGateway,
+    root: Path,
+    files: Sequence[Path],
+    *,
+    bucket: str,
+    roles: Sequence[str],
+    doc_type: str | None,
+    on_file: Callable[[FileReport], None],
+) -> list[FileReport]:
+    """Offer every file, then report each as it ends; an email's attachments follow it."""
+    gateway.open_bucket(bucket, root, roles, doc_type)
+    reports: list[FileReport] = []
+    waiting: deque[tuple[str, Path, float, Offered]] = deque()
+    for path in files:
+        name = path.name if root.is_file() else path.relative_to(root).as_posix()
+        started = time.perf_counter()
+        offered = gateway.offer(name, path)
+        if offered.document_id is None:
+            report = FileReport(
+                name, _suffix(path), "failed", 0, 0.0, offered.error_code, offered.error
+            )
+            reports.append(report)
+            on_file(report)
+        else:
+            waiting.append((name, path, started, offered))
+    while waiting:
+        name, path, started, offered = waiting.popleft()
+        assert offered.document_id is not None
+        settled = gateway.settle(offered.document_id, unchanged=offered.unchanged)
+        report = FileReport(
+            name,
+            settled.format or _suffix(path),
+            settled.outcome,
+            settled.chunks,
+            time.perf_counter() - started,
+            settled.error_code,
+            settled.error,
+        )
+        reports.append(report)
+        on_file(report)
+        now = time.perf_counter()
+        for child_id, child_name in reversed(settled.children):
+            waiting.appendleft((f"{name} > {child_name}", Path(child_name), now, Offered(child_id)))
+    return reports
 
 
 def ingest_paths(
@@ -58,68 +138,99 @@ def ingest_paths(
     doc_type: str | None,
     on_file: Callable[[FileReport], None],
 ) -> list[FileReport]:
-    """Register and ingest each file; objects outside the bucket's folder are copied in."""
-    target = _bucket_for(deps, bucket, root, roles, doc_type)
-    in_place = target.source is not None and Path(target.source).resolve() == root.resolve()
-    doc_roles = list(roles) or list(target.roles)
-    reports = []
-    for path in files:
-        started = time.perf_counter()
-        rel = path.name if root.is_file() else path.relative_to(root).as_posix()
-        if in_place:
-            registration = register_object(
-                deps,
-                bucket=target.name,
-                key=rel,
+    """:func:`ingest_folder` in this process (the CLI without ``--server``, tests)."""
+    return ingest_folder(
+        InProcessGateway(deps),
+        root,
+        files,
+        bucket=bucket,
+        roles=roles,
+        doc_type=doc_type,
+        on_file=on_file,
+    )
+
+
+class InProcessGateway:
+    """Registers files and runs the pipeline here; objects outside the bucket are copied in.
+
+    A bucket that does not exist is created with the folder as its source: an operator
+    on the server's machine may name any folder (the API may not: ``ingest.buckets``).
+    """
+
+    def __init__(self, deps: IngestionDeps) -> None:
+        self._deps = deps
+        self._bucket: Bucket | None = None
+        self._in_place = False
+        self._roles: list[str] = []
+        self._doc_type: str | None = None
+
+    def open_bucket(
+        self, name: str, root: Path, roles: Sequence[str], doc_type: str | None
+    ) -> None:
+        registry = self._deps.registry
+        bucket = registry.find_bucket(name)
+        if bucket is None:
+            if not roles:
+                raise InvalidInputError(
+                    f"bucket '{name}' does not exist: give --roles to create it"
+                )
+            source = str(root.resolve()) if root.is_dir() else None
+            bucket = registry.create_bucket(name, roles, known_doc_type(doc_type), source)
+        self._bucket = bucket
+        self._in_place = (
+            bucket.source is not None and Path(bucket.source).resolve() == root.resolve()
+        )
+        self._roles = list(roles) or list(bucket.roles)
+        self._doc_type = doc_type
+
+    def offer(self, name: str, path: Path) -> Offered:
+        try:
+            registration = self._register(name, path)
+        except (InvalidInputError, ConflictError, PayloadTooLargeError) as exc:
+            return Offered(None, error_code=exc.code, error=exc.message)
+        return Offered(registration.document.id, unchanged=not registration.needs_ingest)
+
+    def settle(self, document_id: str, *, unchanged: bool) -> Settled:
+        registry = self._deps.registry
+        if unchanged:
+            doc = registry.get(document_id)
+            return Settled("unchanged", doc.format, doc.chunks)
+        result = ingest_document(self._deps, document_id)
+        doc = registry.get(document_id)
+        children = tuple(
+            (child, registry.get(child).key.rsplit("#", 1)[-1]) for child in result.children
+        )
+        return Settled(
+            result.outcome, doc.format, result.chunks, result.error_code, result.error, children
+        )
+
+    def _register(self, name: str, path: Path) -> Registration:
+        bucket = self._bucket
+        if bucket is None:
+            raise RuntimeError("open_bucket must come first")
+        if self._in_place:
+            return register_object(
+                self._deps,
+                bucket=bucket.name,
+                key=name,
                 content_hash=hash_file(path),
                 size_bytes=path.stat().st_size,
-                roles=doc_roles,
-                doc_type=doc_type or target.doc_type,
+                roles=self._roles,
+                doc_type=self._doc_type or bucket.doc_type,
                 title=None,
             )
-        else:
-            with path.open("rb") as fh:
-                registration = accept_upload(
-                    deps,
-                    target,
-                    rel,
-                    fh,
-                    roles=doc_roles,
-                    doc_type=doc_type,
-                    title=None,
-                    max_bytes=1 << 62,
-                )
-        doc = registration.document
-        if registration.needs_ingest:
-            result = ingest_document(deps, doc.id)
-        else:
-            result = IngestResult(doc.id, "unchanged", chunks=doc.chunks)
-        reports += _report(deps, rel, path, result, time.perf_counter() - started, on_file)
-    return reports
+        with path.open("rb") as fh:
+            return accept_upload(
+                self._deps,
+                bucket,
+                name,
+                fh,
+                roles=self._roles,
+                doc_type=self._doc_type,
+                title=None,
+                max_bytes=1 << 62,
+            )
 
 
-def _report(
-    deps: IngestionDeps,
-    name: str,
-    path: Path,
-    result: IngestResult,
-    seconds: float,
-    on_file: Callable[[FileReport], None],
-) -> list[FileReport]:
-    doc = deps.registry.get(result.document_id)
-    fmt = doc.format or (path.suffix.lstrip(".").lower() or "unknown")
-    report = FileReport(
-        name, fmt, result.outcome, result.chunks, seconds, result.error_code, result.error
-    )
-    on_file(report)
-    reports = [report]
-    for child_id in result.children:
-        child_started = time.perf_counter()
-        child = deps.registry.get(child_id)
-        child_result = ingest_document(deps, child_id)
-        child_name = f"{name} > {child.key.rsplit('#', 1)[-1]}"
-        child_path = Path(child.key.rsplit("#", 1)[-1])
-        reports += _report(
-            deps, child_name, child_path, child_result, time.perf_counter() - child_started, on_file
-        )
-    return reports
+def _suffix(path: Path) -> str:
+    return path.suffix.lstrip(".").lower() or "unknown"

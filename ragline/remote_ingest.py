@@ -1,21 +1,21 @@
-"""`ragline ingest --server`: the same folder ingestion, through a running server's API.
+"""`ragline ingest --server`: the folder use case, through a running server's API.
 
 In embedded mode the serving process owns the index, so a second process may not
-write to it; uploading through the API lets the server's own worker do the writes.
-Reports use the same shape as in-process ingestion, so the CLI prints one summary.
+write to it; uploading through the API lets the server's own workers do the writes.
+``ServerGateway`` is the :class:`~ingest.folder.FolderGateway` that does so; the walk,
+the attachments and the reports are ``ingest.folder.ingest_folder``'s, as in-process.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ingest.folder import FileReport
+from ingest.folder import FileReport, Offered, Settled, ingest_folder
 from kernel.errors import (
     AuthenticationError,
     DependencyUnavailableError,
@@ -28,30 +28,82 @@ _DONE = ("indexed", "failed")
 _CARRIES_ATTACHMENTS = frozenset({"eml"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Upload:
-    document_id: str
-    name: str
-    path: Path
-    started: float
-    unchanged: bool  # the server had this exact content indexed already
+class ServerGateway:
+    """Uploads to ``server`` with an admin ``key`` and polls each document until it ends."""
 
-
-class _Api:
-    def __init__(self, server: str, key: str, timeout_s: float) -> None:
+    def __init__(self, server: str, key: str, *, timeout_s: float = 3600) -> None:
         self._http = httpx.Client(
-            base_url=server.rstrip("/"),
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=timeout_s,
+            base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=120
         )
+        self._deadline = time.monotonic() + timeout_s
+        self._bucket = ""
+        self._form: dict[str, str] = {}
+        self._accepted = 0
 
-    def __enter__(self) -> _Api:
+    def __enter__(self) -> ServerGateway:
         return self
 
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def open_bucket(
+        self, name: str, root: Path, roles: Sequence[str], doc_type: str | None
+    ) -> None:
+        self._bucket = name
+        if roles:
+            resp = self._call("POST", "/buckets", json={"name": name, "roles": list(roles)})
+            if resp.status_code not in (201, 409):
+                raise RaglineError(f"cannot create bucket '{name}': {_error_message(resp)}")
+        self._form = {
+            k: v for k, v in {"roles": ",".join(roles), "doc_type": doc_type}.items() if v
+        }
+
+    def offer(self, name: str, path: Path) -> Offered:
+        with path.open("rb") as fh:
+            resp = self._call(
+                "POST",
+                f"/buckets/{self._bucket}/documents",
+                files={"file": (name, fh)},
+                data=self._form,
+            )
+        if resp.status_code != 202:
+            if resp.status_code in (403, 404, 422) and not self._accepted:
+                raise InvalidInputError(_error_message(resp))  # the whole run is wrong
+            return Offered(None, error_code=f"http_{resp.status_code}", error=_error_message(resp))
+        self._accepted += 1
+        accepted = resp.json()
+        return Offered(accepted["document_id"], unchanged=accepted["status"] == "indexed")
+
+    def settle(self, document_id: str, *, unchanged: bool) -> Settled:
+        while True:
+            body: dict[str, Any] = self._call("GET", f"/documents/{document_id}").json()
+            if body["status"] in _DONE:
+                break
+            if time.monotonic() > self._deadline:
+                raise DependencyUnavailableError("timed out waiting for the server to ingest")
+            time.sleep(0.3)
+        outcome = "failed" if body["status"] == "failed" else "indexed"
+        children: tuple[tuple[str, str], ...] = ()
+        if not unchanged and body.get("format") in _CARRIES_ATTACHMENTS:
+            children = self._attachments(document_id, body["bucket"])
+        return Settled(
+            "unchanged" if unchanged and outcome == "indexed" else outcome,
+            body.get("format"),
+            body.get("chunks") or 0,
+            body.get("error_code"),
+            body.get("error"),
+            children,
+        )
+
+    def _attachments(self, document_id: str, bucket: str) -> tuple[tuple[str, str], ...]:
+        listed = self._call("GET", "/documents", params={"bucket": bucket, "limit": 1000})
+        return tuple(
+            (child["document_id"], child["source"].rsplit("#", 1)[-1])
+            for child in listed.json()["documents"]
+            if child["parent_id"] == document_id
+        )
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             resp = self._http.request(method, url, **kwargs)
         except httpx.TransportError:
@@ -61,17 +113,6 @@ class _Api:
         if resp.status_code == 401:
             raise AuthenticationError("the server refused the API key")
         return resp
-
-    def document(self, doc_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.call("GET", f"/documents/{doc_id}").json()
-        return body
-
-
-def _error_message(resp: httpx.Response) -> str:
-    try:
-        return str(resp.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {resp.status_code}"
 
 
 def ingest_via_server(
@@ -86,80 +127,15 @@ def ingest_via_server(
     on_file: Callable[[FileReport], None],
     timeout_s: float = 3600,
 ) -> list[FileReport]:
-    """Upload every file, then wait for each to be indexed or failed, attachments included."""
-    with _Api(server, key, timeout_s=120) as api:
-        if roles:
-            resp = api.call("POST", "/buckets", json={"name": bucket, "roles": list(roles)})
-            if resp.status_code not in (201, 409):
-                raise RaglineError(f"cannot create bucket '{bucket}': {_error_message(resp)}")
-        form = {k: v for k, v in {"roles": ",".join(roles), "doc_type": doc_type}.items() if v}
-        pending: list[_Upload] = []
-        for path in files:
-            name = path.name if root.is_file() else path.relative_to(root).as_posix()
-            started = time.perf_counter()
-            with path.open("rb") as fh:
-                resp = api.call(
-                    "POST", f"/buckets/{bucket}/documents", files={"file": (name, fh)}, data=form
-                )
-            if resp.status_code != 202:
-                if resp.status_code in (403, 404, 422) and not pending:
-                    raise InvalidInputError(_error_message(resp))
-                fmt = path.suffix.lstrip(".") or "unknown"
-                code, message = f"http_{resp.status_code}", _error_message(resp)
-                on_file(FileReport(name, fmt, "failed", 0, 0.0, code, message))
-                continue
-            accepted = resp.json()
-            pending.append(
-                _Upload(
-                    accepted["document_id"], name, path, started, accepted["status"] == "indexed"
-                )
-            )
-        return _wait_all(api, pending, on_file, timeout_s)
-
-
-def _wait_all(
-    api: _Api,
-    pending: list[_Upload],
-    on_file: Callable[[FileReport], None],
-    timeout_s: float,
-) -> list[FileReport]:
-    reports: list[FileReport] = []
-    deadline = time.monotonic() + timeout_s
-    queue = list(pending)
-    while queue:
-        if time.monotonic() > deadline:
-            raise DependencyUnavailableError("timed out waiting for the server to ingest")
-        upload = queue[0]
-        body = api.document(upload.document_id)
-        if body["status"] not in _DONE:
-            time.sleep(0.3)
-            continue
-        queue.pop(0)
-        outcome = "failed" if body["status"] == "failed" else "indexed"
-        report = FileReport(
-            upload.name,
-            body.get("format") or upload.path.suffix.lstrip(".") or "unknown",
-            "unchanged" if upload.unchanged and outcome == "indexed" else outcome,
-            body.get("chunks") or 0,
-            time.perf_counter() - upload.started,
-            body.get("error_code"),
-            body.get("error"),
+    """:func:`ingest.folder.ingest_folder` through ``server``'s API."""
+    with ServerGateway(server, key, timeout_s=timeout_s) as gateway:
+        return ingest_folder(
+            gateway, root, files, bucket=bucket, roles=roles, doc_type=doc_type, on_file=on_file
         )
-        reports.append(report)
-        on_file(report)
-        if upload.unchanged or body.get("format") not in _CARRIES_ATTACHMENTS:
-            continue
-        listed = api.call("GET", "/documents", params={"bucket": body["bucket"], "limit": 1000})
-        for child in listed.json()["documents"]:
-            if child["parent_id"] == upload.document_id:
-                source = child["source"].rsplit("#", 1)[-1]
-                queue.append(
-                    _Upload(
-                        child["document_id"],
-                        f"{upload.name} > {source}",
-                        Path(source),
-                        upload.started,
-                        unchanged=False,
-                    )
-                )
-    return reports
+
+
+def _error_message(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {resp.status_code}"
