@@ -9,8 +9,10 @@ step, every key searches through dense, sparse and hybrid retrieval, and every c
 returned must be text that was uploaded for one of the key's roles AND that the
 document's current roles still allow.
 
-The budget is fixed (``RAGLINE_STATE_MACHINE_EXAMPLES``, default 25, derandomised) so
-CI always runs the same sequences; raise it locally for a soak.
+The budget is fixed (``RAGLINE_STATE_MACHINE_EXAMPLES``, default 100, derandomised) so
+CI always runs the same sequences; raise it locally for a soak. Measured: with the
+registry gate and the synchronous narrowing removed, the 100 sequences find the leak
+(an email narrowed by a re-upload that failed, its attachment still public); 25 did not.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ KEY_ROLES = {
 }
 QUESTION = "quarterly budget review for the harbour project"
 MARKER = re.compile(r"\bMARK(\d+)Z\b")
-EXAMPLES = int(os.environ.get("RAGLINE_STATE_MACHINE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("RAGLINE_STATE_MACHINE_EXAMPLES", "100"))
 
 
 class QuestionVectorCache:
