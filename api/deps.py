@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from answer.service import AnswerService
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from ingest.pipeline import IngestionDeps
-from ingest.ports import DocumentRegistry
+from ingest.ports import Buckets, DocumentRegistry
 from kernel.errors import AuthenticationError, PermissionDeniedError
 from kernel.settings import ADMIN_ROLE, Settings
 from retrieval.access import Principal
@@ -52,6 +52,10 @@ def _ingestion(services: ServicesDep) -> IngestionDeps:
     return services.ingestion
 
 
+def _buckets(services: ServicesDep) -> Buckets:
+    return services.ingestion.buckets
+
+
 def _answers(services: ServicesDep) -> AnswerService:
     return services.answers
 
@@ -63,6 +67,7 @@ def _enqueue(services: ServicesDep) -> Callable[[str], None]:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[DocumentRegistry, Depends(_registry)]
 IngestionDep = Annotated[IngestionDeps, Depends(_ingestion)]
+BucketsDep = Annotated[Buckets, Depends(_buckets)]
 AnswersDep = Annotated[AnswerService, Depends(_answers)]
 EnqueueDep = Annotated[Callable[[str], None], Depends(_enqueue)]
 

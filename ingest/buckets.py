@@ -29,4 +29,4 @@ def create_bucket(
         raise InvalidInputError("a bucket needs at least one role")
     checked_type = known_doc_type(doc_type)
     checked_source = None if source is None else deps.store.check_source(source)
-    return deps.registry.create_bucket(name, cleaned, checked_type, checked_source)
+    return deps.buckets.create_bucket(name, cleaned, checked_type, checked_source)

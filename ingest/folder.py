@@ -167,15 +167,15 @@ class InProcessGateway:
     def open_bucket(
         self, name: str, root: Path, roles: Sequence[str], doc_type: str | None
     ) -> None:
-        registry = self._deps.registry
-        bucket = registry.find_bucket(name)
+        buckets = self._deps.buckets
+        bucket = buckets.find_bucket(name)
         if bucket is None:
             if not roles:
                 raise InvalidInputError(
                     f"bucket '{name}' does not exist: give --roles to create it"
                 )
             source = str(root.resolve()) if root.is_dir() else None
-            bucket = registry.create_bucket(name, roles, known_doc_type(doc_type), source)
+            bucket = buckets.create_bucket(name, roles, known_doc_type(doc_type), source)
         self._bucket = bucket
         self._in_place = (
             bucket.source is not None and Path(bucket.source).resolve() == root.resolve()

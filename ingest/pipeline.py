@@ -31,7 +31,7 @@ from typing import Any, Literal
 from chunkers.registry import chunk_document, resolve_doc_type
 from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
-from ingest.ports import BucketStore, DocumentRegistry
+from ingest.ports import Buckets, BucketStore, DocumentRegistry
 from ingest.records import Document, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import (
@@ -58,6 +58,7 @@ class IngestionDeps:
     dense: DenseEncoder
     sparse: SparseEncoder
     index: ChunkIndex
+    buckets: Buckets
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def chunk_id_for(document_id: str, version: int, index: int) -> str:
 def object_path(deps: IngestionDeps, doc: Document) -> Path:
     if doc.parent_id:
         return deps.store.derived_path(doc.parent_id, doc.key.rsplit("#", 1)[-1])
-    bucket = deps.registry.get_bucket(doc.bucket)
+    bucket = deps.buckets.get_bucket(doc.bucket)
     return deps.store.path_for(bucket.name, bucket.source, doc.key)
 
 

@@ -1,7 +1,8 @@
 """The ports ingestion depends on: where documents are recorded, where objects are kept.
 
 The pipeline, registration and folder ingestion see only these Protocols; the
-adapters (``ingest.registry.Registry`` on SQLAlchemy, ``ingest.storage.LocalBucketStore``
+adapters (``ingest.registry.Registry`` and ``ingest.bucket_catalog.BucketCatalog`` on
+SQLAlchemy, ``ingest.storage.LocalBucketStore``
 on local folders) are chosen by the runtime, so an S3 store or another database plugs
 in without touching the domain code. An import contract (``pyproject.toml``) keeps it so.
 """
@@ -65,15 +66,8 @@ class BucketStore(Protocol):
     def delete_derived(self, parent_id: str) -> None: ...
 
 
-class DocumentRegistry(Protocol):
-    """Buckets and documents: what exists, which version is served, to whom, what failed.
-
-    Every method is one transaction. ``NotFoundError`` for an unknown bucket or
-    document; ``ConflictError`` for a bucket that exists; ``mark_indexed`` raises
-    ``NotFoundError`` when the document was deleted since it was taken and
-    ``SupersededError`` when a newer version is served already. ``served`` is what
-    retrieval's gate asks on every hit.
-    """
+class Buckets(Protocol):
+    """The buckets: ``NotFoundError`` for an unknown one, ``ConflictError`` for a taken name."""
 
     def create_bucket(
         self, name: str, roles: Sequence[str], doc_type: str | None, source: str | None
@@ -84,6 +78,17 @@ class DocumentRegistry(Protocol):
     def find_bucket(self, name: str) -> Bucket | None: ...
 
     def list_buckets(self) -> list[Bucket]: ...
+
+
+class DocumentRegistry(Protocol):
+    """Documents: what exists, which version is served, to whom, what failed.
+
+    Every method is one transaction. ``NotFoundError`` for an unknown document;
+    ``mark_indexed`` raises
+    ``NotFoundError`` when the document was deleted since it was taken and
+    ``SupersededError`` when a newer version is served already. ``served`` is what
+    retrieval's gate asks on every hit.
+    """
 
     def register(
         self,

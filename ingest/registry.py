@@ -15,12 +15,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ingest.records import (
-    Bucket,
     Document,
     Registration,
     ServedDocument,
@@ -28,17 +26,12 @@ from ingest.records import (
     fingerprint,
 )
 from ingest.registry_tables import (
-    BucketRow,
     DocumentRow,
     VersionCounterRow,
     now,
     open_engine,
 )
-from kernel.errors import ConflictError, NotFoundError, SupersededError
-
-
-def _bucket(row: BucketRow) -> Bucket:
-    return Bucket(row.name, tuple(row.roles), row.doc_type, row.source)
+from kernel.errors import NotFoundError, SupersededError
 
 
 def _served_roles(row: DocumentRow) -> list[str]:
@@ -78,7 +71,8 @@ def _document(row: DocumentRow) -> Document:
 
 
 class Registry:
-    """All reads and writes of buckets and documents (the ``DocumentRegistry`` port)."""
+    """All reads and writes of documents (the ``DocumentRegistry`` port); buckets are
+    ``ingest.bucket_catalog``'s, on the same database."""
 
     def __init__(self, url: str) -> None:
         self._engine = open_engine(url)
@@ -99,36 +93,6 @@ class Registry:
         except StaleDataError:
             # The row was deleted by another request between our read and our write.
             raise NotFoundError("the document was deleted meanwhile") from None
-
-    # -- buckets ---------------------------------------------------------------------
-
-    def create_bucket(
-        self, name: str, roles: Sequence[str], doc_type: str | None, source: str | None
-    ) -> Bucket:
-        try:
-            with self._session() as s:
-                row = BucketRow(name=name, roles=list(roles), doc_type=doc_type, source=source)
-                s.add(row)
-                s.flush()
-                return _bucket(row)
-        except IntegrityError:
-            raise ConflictError(f"bucket '{name}' already exists") from None
-
-    def get_bucket(self, name: str) -> Bucket:
-        with self._session() as s:
-            row = s.get(BucketRow, name)
-            if row is None:
-                raise NotFoundError(f"bucket '{name}' not found")
-            return _bucket(row)
-
-    def find_bucket(self, name: str) -> Bucket | None:
-        with self._session() as s:
-            row = s.get(BucketRow, name)
-            return _bucket(row) if row else None
-
-    def list_buckets(self) -> list[Bucket]:
-        with self._session() as s:
-            return [_bucket(r) for r in s.scalars(select(BucketRow).order_by(BucketRow.name))]
 
     # -- documents -------------------------------------------------------------------
 

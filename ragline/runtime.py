@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from answer.records import AnswerRecords
 from answer.service import AnswerService
+from ingest.bucket_catalog import BucketCatalog
 from ingest.parsing.isolated import IsolatedParser
 from ingest.parsing.scratch import private_dir
 from ingest.pipeline import IngestionDeps
@@ -109,8 +110,9 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         source_roots=list(settings.buckets.allowed_roots) or [settings.data_dir / "sources"],
         data_dir=settings.data_dir,
     )
-    store.sweep_partial_uploads(b.source for b in registry.list_buckets())
-    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index)
+    buckets = BucketCatalog(registry.engine)
+    store.sweep_partial_uploads(b.source for b in buckets.list_buckets())
+    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index, buckets)
     retriever = HybridRetriever(
         index,
         dense,

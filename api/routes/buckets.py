@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AdminDep, EnqueueDep, IngestionDep, RegistryDep, SettingsDep
+from api.deps import AdminDep, BucketsDep, EnqueueDep, IngestionDep, SettingsDep
 from api.schemas import BucketCreate, BucketOut, DocumentAccepted, ErrorOut
 from ingest import buckets
 from ingest.records import Bucket
@@ -57,8 +57,8 @@ def create_bucket(body: BucketCreate, _: AdminDep, ingestion: IngestionDep) -> B
 
 
 @router.get("/buckets", response_model=list[BucketOut], summary="List buckets (admin)")
-def list_buckets(_: AdminDep, registry: RegistryDep) -> list[BucketOut]:
-    return [_bucket_out(b) for b in registry.list_buckets()]
+def list_buckets(_: AdminDep, catalog: BucketsDep) -> list[BucketOut]:
+    return [_bucket_out(b) for b in catalog.list_buckets()]
 
 
 @router.post(
@@ -78,7 +78,7 @@ async def upload_document(
     name: str,
     _: AdminDep,
     settings: SettingsDep,
-    registry: RegistryDep,
+    catalog: BucketsDep,
     ingestion: IngestionDep,
     enqueue: EnqueueDep,
     file: Annotated[UploadFile, File(description="The document")],
@@ -90,7 +90,7 @@ async def upload_document(
     registration = await run_in_threadpool(
         accept_upload,
         ingestion,
-        registry.get_bucket(name),
+        catalog.get_bucket(name),
         file.filename or "",
         file.file,
         roles=_parse_roles(roles),

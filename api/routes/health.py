@@ -20,7 +20,7 @@ def health() -> dict[str, str]:
 def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        services.registry.list_buckets()
+        services.ingestion.buckets.list_buckets()
         checks["registry"] = "ok"
     except Exception:  # noqa: BLE001 - a readiness probe reports, it does not raise
         checks["registry"] = "unavailable"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.bucket_catalog import BucketCatalog
 from ingest.registry import Registry
 from ingest.storage import LocalBucketStore
 from kernel.settings import Settings
@@ -131,7 +132,7 @@ def test_a_standalone_worker_indexes_a_document(
 
         registry = Registry(settings.registry_url)
         try:
-            registry.create_bucket("standalone", ["public"], None, None)
+            BucketCatalog(registry.engine).create_bucket("standalone", ["public"], None, None)
             store = LocalBucketStore(settings.buckets_dir, data_dir / "derived")
             stored = store.write(
                 "standalone", None, "badges.md", io.BytesIO(MARKDOWN), max_bytes=1_000_000

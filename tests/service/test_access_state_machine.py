@@ -98,7 +98,7 @@ class QuestionVectorCache:
 def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Runtime]:
     data_dir = tmp_path_factory.mktemp("fsm") / "data"
     rt = open_runtime(make_settings(data_dir), dense=QuestionVectorCache(embedder))
-    rt.registry.create_bucket(BUCKET, ["public"], None, None)
+    rt.ingestion.buckets.create_bucket(BUCKET, ["public"], None, None)
     yield rt
     rt.close()
 

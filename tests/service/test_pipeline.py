@@ -150,7 +150,7 @@ def test_an_unknown_doc_type_is_refused_at_the_door(runtime: Runtime, tmp_path: 
             doc_type="poetry",
             on_file=lambda _: None,
         )
-    assert runtime.registry.find_bucket("poems") is None
+    assert runtime.ingestion.buckets.find_bucket("poems") is None
     assert runtime.registry.list_documents(bucket="poems") == []
 
 
@@ -160,7 +160,7 @@ def test_a_type_stored_before_types_were_checked_fails_the_document(
     folder = tmp_path / "legacy"
     folder.mkdir()
     (folder / "old.txt").write_text("A document registered by an older release.")
-    stored = runtime.registry.create_bucket("legacy", ["staff"], None, str(folder))
+    stored = runtime.ingestion.buckets.create_bucket("legacy", ["staff"], None, str(folder))
     doc = runtime.registry.register(
         bucket=stored.name,
         key="old.txt",

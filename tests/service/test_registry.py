@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.bucket_catalog import BucketCatalog
 from ingest.records import ServedDocument, document_id_for, fingerprint
 from ingest.registry import Registry
 from kernel.errors import ConflictError, NotFoundError, SupersededError
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.service
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     reg = Registry(f"sqlite:///{tmp_path / 'r.db'}")
-    reg.create_bucket("b", ["public"], None, None)
+    BucketCatalog(reg.engine).create_bucket("b", ["public"], None, None)
     return reg
 
 
@@ -58,7 +59,7 @@ def _versions(reg: Registry, ids: list[str]) -> dict[str, int]:
 
 def test_duplicate_bucket_is_a_conflict(registry: Registry) -> None:
     with pytest.raises(ConflictError, match="already exists"):
-        registry.create_bucket("b", ["x"], None, None)
+        BucketCatalog(registry.engine).create_bucket("b", ["x"], None, None)
 
 
 def test_document_ids_are_stable_per_bucket_and_key(registry: Registry) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.bucket_catalog import BucketCatalog
 from ingest.registry import Registry
 from kernel.settings import Settings
 from tests.conftest import make_settings
@@ -75,7 +76,7 @@ def test_registered_and_requeued_documents_are_routed_by_their_registered_size(
 ) -> None:
     registry = Registry(lane_settings.registry_url)
     try:
-        registry.create_bucket("b", ["public"], None, None)
+        BucketCatalog(registry.engine).create_bucket("b", ["public"], None, None)
         ids = {}
         for name, size in (("small.md", 200), ("large.pdf", THRESHOLD * 5)):
             reg = registry.register(
