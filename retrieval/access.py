@@ -12,10 +12,15 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from retrieval.index.base import SearchFilter
 
-_PROCESS_SECRET = secrets.token_bytes(32)
+
+@lru_cache(maxsize=1)
+def _process_secret() -> bytes:
+    """Made on first use, not at import: importing a module draws no randomness."""
+    return secrets.token_bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,7 @@ class Principal:
         The API passes the server's persistent secret so fingerprints stay comparable
         across restarts; without one a per-process secret still never leaves them unkeyed.
         """
-        mac = hmac.new(secret or _PROCESS_SECRET, key.encode(), hashlib.sha256)
+        mac = hmac.new(secret or _process_secret(), key.encode(), hashlib.sha256)
         return cls(key_id=f"key-{mac.hexdigest()[:12]}", roles=frozenset(roles))
 
     def has_role(self, role: str) -> bool:
