@@ -35,9 +35,13 @@ from kernel.errors import NotFoundError, SupersededError
 
 
 def _served_roles(row: DocumentRow) -> list[str]:
-    if row.served_roles is None:  # a row written before served_roles existed
-        return sorted(row.roles or [])
-    return sorted(set(row.served_roles) & set(row.roles or []))
+    return _effective_roles(row.served_roles, row.roles)
+
+
+def _effective_roles(served: list[str] | None, roles: list[str] | None) -> list[str]:
+    if served is None:  # a row written before served_roles existed
+        return sorted(roles or [])
+    return sorted(set(served) & set(roles or []))
 
 
 def _document(row: DocumentRow) -> Document:
@@ -330,13 +334,20 @@ class Registry:
         ids = list(set(document_ids))
         if not ids:
             return {}
+        # On every /ask: read the four columns the gate needs, not whole rows.
+        columns = (
+            DocumentRow.id,
+            DocumentRow.indexed_version,
+            DocumentRow.served_roles,
+            DocumentRow.roles,
+        )
         with self._session() as s:
-            rows = s.scalars(
-                select(DocumentRow).where(DocumentRow.id.in_(ids), DocumentRow.indexed_version > 0)
+            rows = s.execute(
+                select(*columns).where(DocumentRow.id.in_(ids), DocumentRow.indexed_version > 0)
             )
             return {
-                row.id: ServedDocument(row.indexed_version, frozenset(_served_roles(row)))
-                for row in rows
+                doc_id: ServedDocument(version, frozenset(_effective_roles(served, roles)))
+                for doc_id, version, served, roles in rows
             }
 
     @staticmethod
