@@ -27,6 +27,12 @@ KEYS = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.thread_trace_race import install
+
+    install()
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     import json
 
