@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from answer.service import AnswerService
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from ingest.pipeline import IngestionDeps
-from ingest.ports import Buckets, DocumentRegistry
+from ingest.ports import Buckets, DocumentRegistry, RefreshLog, ScheduleBook
 from kernel.errors import AuthenticationError, PermissionDeniedError
 from kernel.settings import ADMIN_ROLE, Settings
 from retrieval.access import Principal
@@ -30,6 +30,9 @@ class AppServices:
     key_roles: dict[str, frozenset[str]]
     # Readiness of ingestion: {"worker": ..., "queue": ...}, each "ok" or "unavailable".
     ingestion_checks: Callable[[], dict[str, str]]
+    refresh_runs: RefreshLog
+    schedules: ScheduleBook
+    enqueue_refresh: Callable[[str], None]
 
 
 def get_services(request: Request) -> AppServices:
@@ -64,12 +67,27 @@ def _enqueue(services: ServicesDep) -> Callable[[str], None]:
     return services.enqueue_ingest
 
 
+def _refresh_runs(services: ServicesDep) -> RefreshLog:
+    return services.refresh_runs
+
+
+def _schedules(services: ServicesDep) -> ScheduleBook:
+    return services.schedules
+
+
+def _enqueue_refresh(services: ServicesDep) -> Callable[[str], None]:
+    return services.enqueue_refresh
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[DocumentRegistry, Depends(_registry)]
 IngestionDep = Annotated[IngestionDeps, Depends(_ingestion)]
 BucketsDep = Annotated[Buckets, Depends(_buckets)]
 AnswersDep = Annotated[AnswerService, Depends(_answers)]
 EnqueueDep = Annotated[Callable[[str], None], Depends(_enqueue)]
+RefreshRunsDep = Annotated[RefreshLog, Depends(_refresh_runs)]
+SchedulesDep = Annotated[ScheduleBook, Depends(_schedules)]
+EnqueueRefreshDep = Annotated[Callable[[str], None], Depends(_enqueue_refresh)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 

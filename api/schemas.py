@@ -24,7 +24,16 @@ class BucketCreate(BaseModel):
     name: str = Field(pattern=_NAME, examples=["handbook"])
     roles: list[str] = Field(min_length=1, description="Roles that may read its documents.")
     doc_type: str | None = Field(default=None, description="Chunking strategy for its documents.")
-    source: str | None = Field(default=None, description="A local folder that holds its objects.")
+    source: str | None = Field(
+        default=None,
+        description="Where its objects live: an absolute folder, or s3://bucket/prefix.",
+    )
+    max_lag_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="Freshness SLA: the oldest change allowed to be unsearchable, in seconds "
+        "(default: the server's RAGLINE_REFRESH__DEFAULT_MAX_LAG_S).",
+    )
 
 
 class BucketOut(BaseModel):
@@ -32,6 +41,69 @@ class BucketOut(BaseModel):
     roles: list[str]
     doc_type: str | None
     source: str | None
+    max_lag_s: int | None = None
+
+
+class FreshnessOut(BaseModel):
+    lag_s: float = Field(description="Age of the oldest change not yet searchable; 0: none.")
+    max_lag_s: int
+    over_sla: bool
+    pending: int = Field(description="Documents queued or being ingested.")
+    failed: int = Field(description="Documents whose last ingestion failed.")
+    last_refresh_at: datetime | None
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    every: str | None = Field(
+        default=None, examples=["15m"], description="A period: 90s, 15m, 1h30m, 1d."
+    )
+    cron: str | None = Field(default=None, examples=["*/30 * * * *"])
+    timezone: str | None = Field(default=None, examples=["Europe/Zurich"], description="For cron.")
+
+
+class ScheduleOut(BaseModel):
+    bucket: str
+    every_s: int | None
+    cron: str | None
+    timezone: str
+    next_run_at: datetime
+
+
+class RefreshFailureOut(BaseModel):
+    key: str
+    code: str
+    message: str
+
+
+class RefreshOut(BaseModel):
+    refresh_id: str
+    bucket: str
+    trigger: str
+    status: Literal["queued", "running", "finished", "failed", "skipped"]
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    total: int
+    done: int
+    new: int
+    changed: int
+    deleted: int
+    unchanged: int
+    failed: int
+    failures: list[RefreshFailureOut]
+    error: str | None
+
+
+class RefreshList(BaseModel):
+    refreshes: list[RefreshOut]
+
+
+class BucketDetail(BucketOut):
+    freshness: FreshnessOut
+    schedule: ScheduleOut | None
+    last_refresh: RefreshOut | None
 
 
 class DocumentAccepted(BaseModel):

@@ -21,7 +21,7 @@ from kernel.errors import ConflictError, NotFoundError
 
 
 def _bucket(row: BucketRow) -> Bucket:
-    return Bucket(row.name, tuple(row.roles), row.doc_type, row.source)
+    return Bucket(row.name, tuple(row.roles), row.doc_type, row.source, row.max_lag_s)
 
 
 class BucketCatalog:
@@ -34,11 +34,22 @@ class BucketCatalog:
             yield session
 
     def create_bucket(
-        self, name: str, roles: Sequence[str], doc_type: str | None, source: str | None
+        self,
+        name: str,
+        roles: Sequence[str],
+        doc_type: str | None,
+        source: str | None,
+        max_lag_s: int | None = None,
     ) -> Bucket:
         try:
             with self._session() as s:
-                row = BucketRow(name=name, roles=list(roles), doc_type=doc_type, source=source)
+                row = BucketRow(
+                    name=name,
+                    roles=list(roles),
+                    doc_type=doc_type,
+                    source=source,
+                    max_lag_s=max_lag_s,
+                )
                 s.add(row)
                 s.flush()
                 return _bucket(row)

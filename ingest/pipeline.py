@@ -213,6 +213,20 @@ def remove_document(deps: IngestionDeps, document_id: str) -> Document:
     return doc
 
 
+def delete_document(deps: IngestionDeps, document_id: str) -> Document:
+    """A user's delete: the object leaves the bucket, then the document leaves the index.
+
+    The bucket is the source of truth, so an object left behind would come back on the
+    next refresh, and under the bucket's roles, not the narrower ones its upload may
+    have set. Hence the object goes first: if the store refuses, nothing has changed.
+    """
+    doc = deps.registry.get(document_id)
+    if doc.parent_id is None:
+        bucket = deps.buckets.get_bucket(doc.bucket)
+        deps.store.delete_object(bucket.name, bucket.source, doc.key)
+    return remove_document(deps, document_id)
+
+
 def _build_chunks(
     deps: IngestionDeps,
     doc: Document,

@@ -9,12 +9,25 @@ in without touching the domain code. An import contract (``pyproject.toml``) kee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from ingest.records import Bucket, Document, Registration, ServedDocument
+from ingest.records import (
+    Backlog,
+    Bucket,
+    Document,
+    RefreshCounts,
+    RefreshFailure,
+    RefreshRun,
+    RefreshStatus,
+    Registration,
+    Schedule,
+    ServedDocument,
+)
+from ingest.schedule_rules import ScheduleRule
 
 # Whether a key is a registered document of the bucket being written (an object the
 # bucket made, so the store may replace it).
@@ -27,6 +40,20 @@ class StoredObject:
     path: Path
     size_bytes: int
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """An object as the bucket's listing shows it, before a byte of it is read.
+
+    ``tag`` changes whenever the content may have (an S3 ETag; mtime and size for a
+    folder): a refresh compares tags first and hashes only the objects whose tag moved.
+    """
+
+    key: str
+    size_bytes: int
+    tag: str
+    changed_at: datetime  # timezone-aware, UTC
 
 
 class BucketStore(Protocol):
@@ -46,7 +73,17 @@ class BucketStore(Protocol):
         """
         ...
 
-    def path_for(self, bucket: str, source: str | None, key: str) -> Path: ...
+    def path_for(self, bucket: str, source: str | None, key: str) -> Path:
+        """A local file with the object's current bytes (a remote store downloads it)."""
+        ...
+
+    def list_objects(self, bucket: str, source: str | None) -> Iterator[ListedObject]:
+        """Every object of the bucket, in key order; never a partial upload or hidden file.
+
+        Keys are the keys ``write`` gives; ``DependencyUnavailableError`` when the
+        store cannot be reached (a refresh must then delete nothing).
+        """
+        ...
 
     def derived_path(self, parent_id: str, key: str) -> Path: ...
 
@@ -61,6 +98,10 @@ class BucketStore(Protocol):
         registered: Registered | None = None,
     ) -> StoredObject: ...
 
+    def delete_object(self, bucket: str, source: str | None, key: str) -> None:
+        """Remove an object from the bucket (gone already is fine)."""
+        ...
+
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject: ...
 
     def delete_derived(self, parent_id: str) -> None: ...
@@ -70,7 +111,12 @@ class Buckets(Protocol):
     """The buckets: ``NotFoundError`` for an unknown one, ``ConflictError`` for a taken name."""
 
     def create_bucket(
-        self, name: str, roles: Sequence[str], doc_type: str | None, source: str | None
+        self,
+        name: str,
+        roles: Sequence[str],
+        doc_type: str | None,
+        source: str | None,
+        max_lag_s: int | None = None,
     ) -> Bucket: ...
 
     def get_bucket(self, name: str) -> Bucket: ...
@@ -101,6 +147,8 @@ class DocumentRegistry(Protocol):
         doc_type: str | None,
         title: str | None,
         parent_id: str | None = None,
+        source_tag: str | None = None,
+        changed_at: datetime | None = None,
     ) -> Registration: ...
 
     def get(self, document_id: str) -> Document: ...
@@ -149,4 +197,51 @@ class DocumentRegistry(Protocol):
 
     def delete(self, document_id: str) -> Document: ...
 
+    def backlog(self, bucket: str) -> Backlog: ...
+
     def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]: ...
+
+
+class RefreshLog(Protocol):
+    """Refresh runs and the per-bucket lease that keeps them one at a time."""
+
+    def request(self, bucket: str, trigger: str, now: datetime) -> tuple[RefreshRun, bool]: ...
+
+    def get(self, run_id: str) -> RefreshRun: ...
+
+    def list_runs(self, bucket: str, limit: int = 20) -> list[RefreshRun]: ...
+
+    def last_finished(self, bucket: str) -> RefreshRun | None: ...
+
+    def acquire(self, run_id: str, lease_s: int, now: datetime) -> bool: ...
+
+    def renew(self, run_id: str, lease_s: int, now: datetime) -> bool: ...
+
+    def progress(self, run_id: str, *, total: int, done: int, counts: RefreshCounts) -> None: ...
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: RefreshStatus,
+        now: datetime,
+        counts: RefreshCounts | None = None,
+        failures: Sequence[RefreshFailure] = (),
+        error: str | None = None,
+    ) -> RefreshRun: ...
+
+
+class ScheduleBook(Protocol):
+    """Bucket schedules; ``claim_due`` hands each firing to exactly one scheduler."""
+
+    def put(self, bucket: str, rule: ScheduleRule, next_run_at: datetime) -> Schedule: ...
+
+    def get(self, bucket: str) -> Schedule: ...
+
+    def find(self, bucket: str) -> Schedule | None: ...
+
+    def delete(self, bucket: str) -> None: ...
+
+    def claim_due(
+        self, now: datetime, next_for: Callable[[Schedule, datetime], datetime]
+    ) -> list[Schedule]: ...

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 DocumentStatus = Literal["queued", "processing", "indexed", "failed"]
+RefreshStatus = Literal["queued", "running", "finished", "failed", "skipped"]
+RefreshTrigger = Literal["cli", "api", "schedule"]
 _DOC_NAMESPACE = uuid.UUID("6f1f3c2e-8f3a-4d7e-9a51-0c2b7d9e4a10")
 
 
@@ -36,6 +38,7 @@ class Bucket:
     roles: tuple[str, ...]
     doc_type: str | None
     source: str | None
+    max_lag_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ class Document:
     indexed_at: datetime | None
     served_roles: tuple[str, ...] = ()
     incarnation: str | None = None
+    source_tag: str | None = None
+    source_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +89,61 @@ class Registration:
     # Documents whose roles this registration changed (the document and its
     # attachments): the caller applies the change to their chunks in the index.
     roles_changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshCounts:
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshFailure:
+    key: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRun:
+    """One reconciliation of a bucket with its index, as recorded."""
+
+    id: str
+    bucket: str
+    trigger: str
+    status: RefreshStatus
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    total: int
+    done: int
+    counts: RefreshCounts
+    failures: tuple[RefreshFailure, ...]
+    error: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a bucket refreshes by itself: ``every_s`` seconds, or on ``cron`` in ``timezone``."""
+
+    bucket: str
+    every_s: int | None
+    cron: str | None
+    timezone: str
+    next_run_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """A bucket's documents not yet searchable as they are now."""
+
+    pending: int  # queued or being processed
+    oldest_change: datetime | None  # when the oldest pending one changed in the bucket
+    failed: int  # their last ingestion failed: the served version (if any) is older

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import BinaryIO
 
 from chunkers.registry import known_doc_type
@@ -34,6 +35,8 @@ def register_object(
     roles: Sequence[str],
     doc_type: str | None,
     title: str | None,
+    source_tag: str | None = None,
+    changed_at: datetime | None = None,
 ) -> Registration:
     """Record the object and apply any narrowing of roles to its served chunks.
 
@@ -51,6 +54,8 @@ def register_object(
         roles=roles,
         doc_type=known_doc_type(doc_type),
         title=title,
+        source_tag=source_tag,
+        changed_at=changed_at,
     )
     if registration.roles_changed:
         try:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ingest.records import (
+    Backlog,
     Document,
     Registration,
     ServedDocument,
@@ -67,11 +70,27 @@ def _document(row: DocumentRow) -> Document:
         error=row.error,
         attempts=row.attempts,
         parse_seconds=row.parse_seconds,
-        updated_at=row.updated_at,
-        indexed_at=row.indexed_at,
+        updated_at=row.updated_at.replace(tzinfo=row.updated_at.tzinfo or UTC),
+        indexed_at=_aware(row.indexed_at),
         served_roles=tuple(_served_roles(row)),
         incarnation=row.incarnation,
+        source_tag=row.source_tag,
+        source_changed_at=_aware(row.source_changed_at),
     )
+
+
+def _insert_if_absent(session: Session) -> postgresql.Insert | sqlite.Insert:
+    """INSERT of a document that does nothing when the row exists (the two dialects we run on)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(DocumentRow).on_conflict_do_nothing()
+    return sqlite.insert(DocumentRow).on_conflict_do_nothing()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes for what was stored as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 class Registry:
@@ -111,30 +130,44 @@ class Registry:
         doc_type: str | None,
         title: str | None,
         parent_id: str | None = None,
+        source_tag: str | None = None,
+        changed_at: datetime | None = None,
     ) -> Registration:
         """Record that an object exists with this content.
 
         Unchanged content with unchanged access settings needs nothing; anything
         else (new, changed, failed before, roles or type changed) is queued.
+        ``source_tag`` is the listing's tag for these bytes (kept either way, so the
+        next refresh skips reading them); ``changed_at`` when they changed in the
+        bucket (default: now), where the document's index lag starts.
         """
         doc_id = document_id_for(bucket, key)
         with self._session() as s:
             row = s.get(DocumentRow, doc_id, with_for_update=True)
             if row is None:
-                row = DocumentRow(
-                    id=doc_id,
-                    bucket=bucket,
-                    key=key,
-                    created_at=now(),
-                    incarnation=str(uuid.uuid4()),
-                    served_roles=[],
-                    roles=list(roles),
+                # Insert if absent, then lock: when a concurrent registration of the
+                # same object inserts first, this one waits for it and updates its row.
+                s.execute(
+                    _insert_if_absent(s).values(
+                        id=doc_id,
+                        bucket=bucket,
+                        key=key,
+                        created_at=now(),
+                        incarnation=str(uuid.uuid4()),
+                        served_roles=[],
+                        roles=list(roles),
+                    )
                 )
-                s.add(row)
-            elif row.status == "indexed" and row.indexed_fingerprint == fingerprint(
+                row = self._row(s, doc_id, lock=True)
+            if row.status == "indexed" and row.indexed_fingerprint == fingerprint(
                 content_hash, roles, doc_type, title if title is not None else row.title
             ):
+                if source_tag is not None:
+                    row.source_tag = source_tag
                 return Registration(_document(row), needs_ingest=False)
+            if row.content_hash != content_hash or row.source_changed_at is None:
+                row.source_changed_at = changed_at or now()
+            row.source_tag = source_tag
             row.content_hash = content_hash
             row.size_bytes = size_bytes
             roles_changed = self._set_roles_locked(s, row, roles)
@@ -323,6 +356,22 @@ class Registry:
         with self._session() as s:
             rows = s.scalars(select(DocumentRow).where(DocumentRow.parent_id == document_id))
             return [_document(r) for r in rows]
+
+    def backlog(self, bucket: str) -> Backlog:
+        """What of the bucket is not searchable as it is now: pending and failed documents."""
+        with self._session() as s:
+            pending = s.execute(
+                select(func.count(), func.min(DocumentRow.source_changed_at)).where(
+                    DocumentRow.bucket == bucket,
+                    DocumentRow.status.in_(("queued", "processing")),
+                )
+            ).one()
+            failed = s.scalar(
+                select(func.count()).where(
+                    DocumentRow.bucket == bucket, DocumentRow.status == "failed"
+                )
+            )
+        return Backlog(pending=pending[0], oldest_change=_aware(pending[1]), failed=failed or 0)
 
     def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]:
         """Per document, the version readers may see and the roles that may see it.

@@ -43,6 +43,8 @@ class BucketRow(Base):
     doc_type: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # Freshness SLA in seconds; None: the configured default.
+    max_lag_s: Mapped[int | None] = mapped_column(Integer)
 
 
 class DocumentRow(Base):
@@ -80,6 +82,12 @@ class DocumentRow(Base):
     # New on every (re-)creation of the row: an attempt claimed before a delete cannot
     # commit into the document that replaced it.
     incarnation: Mapped[str | None] = mapped_column(String(36))
+    # What the bucket's listing said of the object when it was last registered (ETag,
+    # or mtime and size): a refresh that sees the same tag skips reading the object.
+    source_tag: Mapped[str | None] = mapped_column(String(128))
+    # When the object last changed in the bucket (its mtime or LastModified; the upload
+    # time for an upload): the start of its index lag.
+    source_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class VersionCounterRow(Base):
@@ -94,6 +102,60 @@ class VersionCounterRow(Base):
 
     document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RefreshRunRow(Base):
+    """One refresh of a bucket: when, why, how far, and what it found."""
+
+    __tablename__ = "refresh_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    bucket: Mapped[str] = mapped_column(ForeignKey("buckets.name", ondelete="CASCADE"), index=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # manual, api, schedule
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RefreshLeaseRow(Base):
+    """Who refreshes a bucket now: one row per bucket, held until ``expires_at``.
+
+    A lease in the database, not a lock in a process: any number of API replicas,
+    workers and schedulers agree on it, and a holder that dies frees it by expiry.
+    """
+
+    __tablename__ = "refresh_leases"
+
+    bucket: Mapped[str] = mapped_column(
+        ForeignKey("buckets.name", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[str] = mapped_column(String(36))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduleRow(Base):
+    """When a bucket refreshes by itself: every N seconds, or on a cron expression."""
+
+    __tablename__ = "bucket_schedules"
+
+    bucket: Mapped[str] = mapped_column(
+        ForeignKey("buckets.name", ondelete="CASCADE"), primary_key=True
+    )
+    every_s: Mapped[int | None] = mapped_column(Integer)
+    cron: Mapped[str | None] = mapped_column(String(128))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 def open_engine(url: str) -> Engine:

@@ -27,14 +27,16 @@ import shutil
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from ingest.ports import Registered, StoredObject
+from ingest.ports import ListedObject, Registered, StoredObject
 from kernel.errors import (
     ConflictError,
+    DependencyUnavailableError,
     InvalidInputError,
     PayloadTooLargeError,
     RaglineError,
@@ -187,6 +189,44 @@ class LocalBucketStore:
     def derived_path(self, parent_id: str, key: str) -> Path:
         return self._derived.joinpath(parent_id, *_key_parts(key))
 
+    def list_objects(self, bucket: str, source: str | None) -> Iterator[ListedObject]:
+        """Every regular file under the bucket folder, by key; hidden names are not objects.
+
+        A link that leads outside the folder is not an object of the bucket (it would
+        let whoever can write the folder index any file this process can read).
+        """
+        base = self.bucket_root(bucket, source)
+        if not base.is_dir():
+            if source is not None:
+                raise DependencyUnavailableError(
+                    f"bucket '{bucket}': its source folder cannot be read"
+                )
+            return
+        root = base.resolve()
+        found: list[ListedObject] = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            folder = Path(dirpath)
+            for filename in filenames:
+                path = folder / filename
+                if filename.startswith(".") or not _inside(path, root):
+                    continue
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue  # removed while listed
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                found.append(
+                    ListedObject(
+                        key=path.relative_to(root).as_posix(),
+                        size_bytes=info.st_size,
+                        tag=f"{info.st_mtime_ns}:{info.st_size}",
+                        changed_at=datetime.fromtimestamp(info.st_mtime, UTC),
+                    )
+                )
+        yield from sorted(found, key=lambda o: o.key)
+
     def write(
         self,
         bucket: str,
@@ -258,6 +298,10 @@ class LocalBucketStore:
                 "file system; upload under another name"
             )
         return target
+
+    def delete_object(self, bucket: str, source: str | None, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_for(bucket, source, key).unlink()
 
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject:
         key = safe_key(filename)

@@ -83,6 +83,34 @@ class BucketSettings(BaseModel):
     allowed_roots: list[Path] = Field(default_factory=list)
 
 
+class S3Settings(BaseModel):
+    """How to reach an S3-compatible store for buckets whose source is ``s3://...``.
+
+    No endpoint: AWS itself. No keys: boto3's own chain (environment, instance role).
+    ``allowed_sources`` plays the part ``allowed_roots`` plays for folders: a source
+    given through the API must lie under one of them (``s3://bucket`` or
+    ``s3://bucket/prefix``); empty refuses every S3 source from the API.
+    """
+
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    allowed_sources: list[str] = Field(default_factory=list)
+
+
+class RefreshSettings(BaseModel):
+    # How often the scheduler looks for due bucket schedules.
+    beat_interval_s: float = Field(default=5.0, gt=0, le=300)
+    # A bucket's freshness SLA when it sets none: oldest unsearchable change allowed.
+    default_max_lag_s: int = Field(default=900, ge=1)
+    # A refresh holds its bucket's lease this long between heartbeats; a refresh whose
+    # process died frees the bucket once its lease runs out.
+    lease_s: int = Field(default=120, ge=5, le=3600)
+    # Shortest schedule accepted: `every` below this is refused.
+    min_every_s: int = Field(default=60, ge=1)
+
+
 class BrokerSettings(BaseModel):
     # None: a durable SQLite-backed queue under the data directory, worked in-process.
     url: str | None = None
@@ -110,6 +138,8 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     buckets: BucketSettings = BucketSettings()
     workers: WorkerSettings = WorkerSettings()
+    s3: S3Settings = S3Settings()
+    refresh: RefreshSettings = RefreshSettings()
     # WARNING keeps the CLI's progress bars readable; servers in production set INFO
     # to get the access log (one line per request).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

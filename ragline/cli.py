@@ -373,6 +373,118 @@ def ask(
     )
 
 
+_ServerOpt = Annotated[
+    str | None, typer.Option(help="Work through this running server instead of locally.")
+]
+_KeyOpt = Annotated[
+    str | None, typer.Option(envvar="RAGLINE_API_KEY", help="Admin API key (with --server).")
+]
+
+
+@app.command("buckets")
+def list_buckets(server: _ServerOpt = None, key: _KeyOpt = None) -> None:
+    """List buckets with their schedule, index lag against the SLA, and last refresh."""
+    from ragline.bucket_views import BucketsClient, local_buckets
+
+    if server and not key:
+        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    try:
+        if server and key:
+            with BucketsClient(server, key) as client:
+                details = client.buckets()
+        else:
+            details = local_buckets(_settings())
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
+    table = Table(title="Buckets")
+    for col in ("bucket", "source", "schedule", "lag", "SLA", "pending", "failed", "last refresh"):
+        table.add_column(col)
+    for d in details:
+        f = d.freshness
+        schedule = d.schedule
+        when = "-"
+        if schedule is not None:
+            when = f"every {schedule.every_s} s" if schedule.every_s else f"cron {schedule.cron}"
+        last = d.last_refresh
+        table.add_row(
+            d.name,
+            d.source or "(uploads)",
+            when,
+            f"[red]{f.lag_s:.0f} s[/]" if f.over_sla else f"{f.lag_s:.0f} s",
+            f"{f.max_lag_s} s",
+            str(f.pending),
+            str(f.failed),
+            f"{last.status} {last.queued_at:%Y-%m-%d %H:%M:%S}" if last else "never",
+        )
+    console.print(table)
+
+
+@app.command()
+def refresh(
+    bucket: Annotated[str, typer.Argument(help="The bucket to reconcile with its source.")],
+    server: _ServerOpt = None,
+    key: _KeyOpt = None,
+) -> None:
+    """Refresh a bucket now: ingest new and changed objects, remove deleted ones."""
+    from ragline.bucket_views import BucketsClient, refresh_here
+
+    if server and not key:
+        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    try:
+        with Progress(
+            TextColumn(f"[bold]refreshing {bucket}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task("listing", total=None)
+
+            def on_progress(run: Any) -> None:
+                progress.update(
+                    task,
+                    total=run.total or None,
+                    completed=run.done,
+                    description=f"{run.new} new, {run.changed} changed, "
+                    f"{run.deleted} deleted, {run.failed} failed",
+                )
+
+            if server and key:
+                with BucketsClient(server, key) as client:
+                    run = client.refresh(bucket, on_progress)
+            else:
+                run = refresh_here(_settings(), bucket, on_progress)
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
+    table = Table(title=f"Refresh {run.refresh_id} of {bucket}: {run.status}")
+    for col in ("new", "changed", "deleted", "unchanged", "failed"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(n) for n in (run.new, run.changed, run.deleted, run.unchanged, run.failed)))
+    console.print(table)
+    for failure in run.failures:
+        err.print(f"[red]failed[/] {failure.key}: {failure.message} ({failure.code})")
+    if run.error:
+        raise _fail(run.error)
+    if run.status != "finished":
+        raise typer.Exit(1)
+
+
+@app.command()
+def beat() -> None:
+    """Run the refresh scheduler (distributed mode; embedded `serve` runs its own)."""
+    from ragline.scheduler import run_beat
+
+    settings = _settings()
+    if settings.mode == "embedded":
+        err.print("note: embedded `ragline serve` already runs a scheduler; this one is extra")
+    console.print(f"scheduler: checking schedules every {settings.refresh.beat_interval_s} s")
+    try:
+        run_beat(settings)
+    except KeyboardInterrupt:
+        console.print("scheduler stopped")
+
+
 def main() -> None:
     try:
         app()

@@ -53,7 +53,7 @@ class ServerGateway:
         if roles:
             resp = self._call("POST", "/buckets", json={"name": name, "roles": list(roles)})
             if resp.status_code not in (201, 409):
-                raise RaglineError(f"cannot create bucket '{name}': {_error_message(resp)}")
+                raise RaglineError(f"cannot create bucket '{name}': {error_message(resp)}")
         self._form = {
             k: v for k, v in {"roles": ",".join(roles), "doc_type": doc_type}.items() if v
         }
@@ -68,8 +68,8 @@ class ServerGateway:
             )
         if resp.status_code != 202:
             if resp.status_code in (403, 404, 422) and not self._accepted:
-                raise InvalidInputError(_error_message(resp))  # the whole run is wrong
-            return Offered(None, error_code=f"http_{resp.status_code}", error=_error_message(resp))
+                raise InvalidInputError(error_message(resp))  # the whole run is wrong
+            return Offered(None, error_code=f"http_{resp.status_code}", error=error_message(resp))
         self._accepted += 1
         accepted = resp.json()
         return Offered(accepted["document_id"], unchanged=accepted["status"] == "indexed")
@@ -134,7 +134,7 @@ def ingest_via_server(
         )
 
 
-def _error_message(resp: httpx.Response) -> str:
+def error_message(resp: httpx.Response) -> str:
     try:
         return str(resp.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):

@@ -17,7 +17,10 @@ from ingest.bucket_catalog import BucketCatalog
 from ingest.parsing.isolated import IsolatedParser
 from ingest.parsing.scratch import private_dir
 from ingest.pipeline import IngestionDeps
+from ingest.refresh import RefreshPolicy
+from ingest.refresh_log import RefreshRuns
 from ingest.registry import Registry
+from ingest.schedule_book import ScheduleBook
 from ingest.storage import LocalBucketStore
 from kernel.settings import Settings
 from retrieval.dense import SentenceTransformerEmbedder
@@ -36,6 +39,9 @@ class Runtime:
     ingestion: IngestionDeps
     retriever: HybridRetriever
     answers: AnswerService
+    refresh_runs: RefreshRuns
+    schedules: ScheduleBook
+    refresh_policy: RefreshPolicy
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -130,4 +136,14 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         default_top_k=settings.retrieval.top_k,
         max_question_chars=limits.max_question_chars,
     )
-    return Runtime(settings, registry, ingestion, retriever, answers)
+    refresh = settings.refresh
+    return Runtime(
+        settings,
+        registry,
+        ingestion,
+        retriever,
+        answers,
+        RefreshRuns(registry.engine),
+        ScheduleBook(registry.engine),
+        RefreshPolicy(lease_s=refresh.lease_s),
+    )

@@ -19,11 +19,13 @@ from api.deps import AppServices
 from kernel.settings import Settings, ensure_local_key, get_settings
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
+from ragline.scheduler import beat_for
 from retrieval.encoders import DenseEncoder
+from workers.beat import Beat
 from workers.celery_app import RaglineCelery, create_celery
 from workers.embedded import EmbeddedWorkers, requeue_unfinished
 from workers.health import IngestionReadiness, PingProbe, WorkerProbe
-from workers.tasks import enqueue_registered
+from workers.tasks import enqueue_refresh, enqueue_registered
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ def open_services(
     runtime = open_runtime(settings, dense=dense)
     celery = create_celery(settings)
     workers: EmbeddedWorkers | None = None
+    beat: Beat | None = None
     probe: WorkerProbe
     try:
         if settings.mode == "embedded":
@@ -54,7 +57,7 @@ def open_services(
                 return app
 
             workers = EmbeddedWorkers.lanes(lane_app, settings.workers.general_threads)
-            use_parser_pool(runtime, workers.size)
+            use_parser_pool(runtime, workers.parsing_threads)
             if prepare is not None:
                 prepare(runtime)
             workers.start()
@@ -68,6 +71,19 @@ def open_services(
         def enqueue(document_id: str) -> None:
             enqueue_registered(celery, runtime.registry, document_id)
 
+        def start_refresh(run_id: str) -> None:
+            enqueue_refresh(celery, run_id)
+
+        if settings.mode == "embedded":
+            beat = beat_for(
+                runtime.schedules,
+                runtime.ingestion.buckets,
+                runtime.refresh_runs,
+                start_refresh,
+                settings.refresh.beat_interval_s,
+            )
+            beat.start()
+
         yield AppServices(
             settings=settings,
             registry=runtime.registry,
@@ -76,8 +92,13 @@ def open_services(
             enqueue_ingest=enqueue,
             key_roles=settings.key_roles(),
             ingestion_checks=IngestionReadiness(celery, probe),
+            refresh_runs=runtime.refresh_runs,
+            schedules=runtime.schedules,
+            enqueue_refresh=start_refresh,
         )
     finally:
+        if beat is not None:
+            beat.stop()
         if workers is not None:
             workers.stop()
         celery.close()

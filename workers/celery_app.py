@@ -6,7 +6,7 @@ the worker runs in threads of the serving process (``workers.embedded``).
 Distributed mode: the broker URL from settings (Redis or RabbitMQ), worked by
 separate processes (``ragline.worker``).
 
-Two queues, two lanes: documents up to ``workers.small_document_bytes`` go to
+Two ingestion queues, two lanes: documents up to ``workers.small_document_bytes`` go to
 ``ingest_small``, the rest to ``ingest``, and each queue has its own workers, so a
 slow or pathological large file never holds a small one behind it.
 """
@@ -21,7 +21,8 @@ from kernel.settings import Settings
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestionDeps
-    from ingest.ports import DocumentRegistry
+    from ingest.ports import DocumentRegistry, RefreshLog
+    from ingest.refresh import RefreshPolicy
 
 
 class TaskRuntime(Protocol):
@@ -33,10 +34,19 @@ class TaskRuntime(Protocol):
     @property
     def registry(self) -> DocumentRegistry: ...
 
+    @property
+    def refresh_runs(self) -> RefreshLog: ...
+
+    @property
+    def refresh_policy(self) -> RefreshPolicy: ...
+
 
 INGEST_QUEUE = "ingest"
 INGEST_SMALL_QUEUE = "ingest_small"
-ALL_QUEUES = (INGEST_QUEUE, INGEST_SMALL_QUEUE)
+# Refreshes list buckets and wait for their ingestions: a lane of their own, so a
+# long refresh never holds a document's ingestion (nor needs a parser).
+REFRESH_QUEUE = "refresh"
+ALL_QUEUES = (INGEST_QUEUE, INGEST_SMALL_QUEUE, REFRESH_QUEUE)
 
 
 class RaglineCelery(Celery):  # type: ignore[misc]

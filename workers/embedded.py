@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from ingest.ports import DocumentRegistry
-from workers.celery_app import INGEST_QUEUE, INGEST_SMALL_QUEUE, RaglineCelery
+from workers.celery_app import INGEST_QUEUE, INGEST_SMALL_QUEUE, REFRESH_QUEUE, RaglineCelery
 from workers.health import OK, UNAVAILABLE
 from workers.tasks import enqueue_ingest
 
@@ -78,11 +78,18 @@ class EmbeddedWorkers:
 
     @classmethod
     def lanes(cls, make_app: Callable[[], RaglineCelery], general_threads: int) -> EmbeddedWorkers:
-        return cls(make_app, {INGEST_SMALL_QUEUE: 1, INGEST_QUEUE: general_threads})
+        return cls(
+            make_app, {INGEST_SMALL_QUEUE: 1, INGEST_QUEUE: general_threads, REFRESH_QUEUE: 1}
+        )
 
     @property
     def size(self) -> int:
         return len(self.workers)
+
+    @property
+    def parsing_threads(self) -> int:
+        """Threads that parse (each needs a parser process); the refresh lane never does."""
+        return sum(worker.queue != REFRESH_QUEUE for worker in self.workers)
 
     def check(self) -> str:
         """``"ok"`` while every worker thread runs: a dead lane would strand its queue."""

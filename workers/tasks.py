@@ -9,12 +9,14 @@ from celery import shared_task
 
 from ingest.pipeline import ingest_document, record_unexpected_failure
 from ingest.ports import DocumentRegistry
+from ingest.refresh import run_refresh
 from kernel.errors import DependencyUnavailableError, NotFoundError
-from workers.celery_app import queue_for
+from workers.celery_app import REFRESH_QUEUE, queue_for
 
 log = logging.getLogger(__name__)
 
 INGEST_TASK = "ragline.ingest_document"
+REFRESH_TASK = "ragline.refresh_bucket"
 TASK_EXPIRES_S = 24 * 3600
 
 
@@ -62,3 +64,31 @@ def enqueue_registered(app: Any, registry: DocumentRegistry, document_id: str) -
     except NotFoundError:
         size_bytes = None  # deleted meanwhile: the task will find nothing to do
     return enqueue_ingest(app, document_id, size_bytes)
+
+
+@shared_task(name=REFRESH_TASK, bind=True, acks_late=True)
+def refresh_bucket_task(self: Any, run_id: str) -> str:
+    """Carry out a queued refresh; its ingestions go to the ingestion lanes."""
+    runtime = self.app.runtime
+    if runtime is None:
+        raise RuntimeError("worker started without a runtime (see workers.embedded)")
+
+    def submit(document_id: str) -> None:
+        enqueue_registered(self.app, runtime.registry, document_id)
+
+    try:
+        run = run_refresh(
+            runtime.ingestion,
+            runtime.refresh_runs,
+            run_id,
+            submit=submit,
+            policy=runtime.refresh_policy,
+        )
+    except NotFoundError:
+        log.info("refresh %s: its bucket was deleted", run_id)
+        return "deleted"
+    return run.status
+
+
+def enqueue_refresh(app: Any, run_id: str) -> None:
+    app.send_task(REFRESH_TASK, args=[run_id], expires=TASK_EXPIRES_S, queue=REFRESH_QUEUE)

@@ -18,7 +18,11 @@ router = APIRouter(tags=["buckets"])
 
 def _bucket_out(bucket: Bucket) -> BucketOut:
     return BucketOut(
-        name=bucket.name, roles=list(bucket.roles), doc_type=bucket.doc_type, source=bucket.source
+        name=bucket.name,
+        roles=list(bucket.roles),
+        doc_type=bucket.doc_type,
+        source=bucket.source,
+        max_lag_s=bucket.max_lag_s,
     )
 
 
@@ -52,7 +56,9 @@ def _parse_roles(raw: str | None) -> list[str] | None:
 )
 def create_bucket(body: BucketCreate, _: AdminDep, ingestion: IngestionDep) -> BucketOut:
     return _bucket_out(
-        buckets.create_bucket(ingestion, body.name, body.roles, body.doc_type, body.source)
+        buckets.create_bucket(
+            ingestion, body.name, body.roles, body.doc_type, body.source, body.max_lag_s
+        )
     )
 
 

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryDep
 from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
-from ingest.pipeline import remove_document
+from ingest import pipeline
 from ingest.ports import DocumentRegistry
 from ingest.records import Document
 from kernel.errors import NotFoundError
@@ -87,10 +87,10 @@ def list_documents(
     "/documents/{document_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"model": ErrorOut}},
-    summary="Remove a document and its chunks (admin)",
+    summary="Remove a document from its bucket and the index (admin)",
 )
 async def delete_document(document_id: str, _: AdminDep, ingestion: IngestionDep) -> None:
-    await run_in_threadpool(remove_document, ingestion, document_id)
+    await run_in_threadpool(pipeline.delete_document, ingestion, document_id)
 
 
 @router.post(

@@ -1,0 +1,54 @@
+"""The scheduler wired up: in a thread of the server (embedded), or as its own process.
+
+``ragline beat`` runs :func:`run_beat` in distributed mode; it needs the database and
+the broker only (no model, no index). Embedded mode starts :func:`beat_for` beside
+the worker threads, on the same durable queue. Either way each tick reads the
+schedules from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ingest.bucket_catalog import BucketCatalog
+from ingest.ports import Buckets, RefreshLog, ScheduleBook
+from ingest.refresh_log import RefreshRuns
+from ingest.registry import Registry
+from ingest.schedule_book import ScheduleBook as SqlScheduleBook
+from ingest.scheduling import fire_due_schedules
+from kernel.settings import Settings
+from workers.beat import Beat
+from workers.celery_app import create_celery
+from workers.tasks import enqueue_refresh
+
+
+def beat_for(
+    schedules: ScheduleBook,
+    buckets: Buckets,
+    runs: RefreshLog,
+    enqueue: Callable[[str], None],
+    interval_s: float,
+) -> Beat:
+    def tick(now: datetime) -> list[str]:
+        return fire_due_schedules(schedules, buckets, runs, enqueue, now)
+
+    return Beat(tick, interval_s)
+
+
+def run_beat(settings: Settings) -> None:
+    """Tick until interrupted, sending due refreshes to the broker's refresh queue."""
+    registry = Registry(settings.registry_url)
+    celery = create_celery(settings)
+    engine = registry.engine
+    try:
+        beat_for(
+            SqlScheduleBook(engine),
+            BucketCatalog(engine),
+            RefreshRuns(engine),
+            lambda run_id: enqueue_refresh(celery, run_id),
+            settings.refresh.beat_interval_s,
+        ).run_forever()
+    finally:
+        celery.close()
+        registry.close()
