@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/services.sh
 export HF_HUB_OFFLINE=1 DO_NOT_TRACK=1 SCARF_NO_ANALYTICS=1 TOKENIZERS_PARALLELISM=false
 echo "==> ruff"
 .venv/bin/ruff check .

@@ -1,0 +1,199 @@
+"""The relational schema's version: create, adopt, migrate or refuse, before anything opens it.
+
+The registry, buckets, refresh runs and answer records live in one database (SQLite
+in embedded mode, PostgreSQL in distributed mode) whose schema is the Alembic
+revisions in ``ragline/migrations``. Every process calls :func:`ensure_schema` at
+start-up:
+
+- an empty database is created at head;
+- a database made by a ragline from before migrations (tables, no ``alembic_version``)
+  is adopted: brought to the baseline the way that ragline did it (missing tables
+  and nullable columns added by ``ingest.registry_tables.open_engine``), then stamped;
+- a database behind head is migrated when ``auto_upgrade`` (embedded: one process owns
+  it), and otherwise refused with the command to run: in distributed mode many replicas
+  start at once, and an operator runs ``ragline db upgrade`` once, on purpose.
+
+Two processes migrating at once are serialized: on PostgreSQL by an advisory lock,
+on SQLite by a lock file beside the database. The one that waits finds the work done.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from answer.records import AnswerRow
+from ingest.registry_tables import open_engine
+from kernel.errors import ConfigurationError
+
+# Where the revisions are: a package resource, so it works installed or from a checkout.
+MIGRATIONS = "ragline:migrations"
+# The first revision: what a database from before migrations is adopted at.
+BASELINE = "0001"
+# pg_advisory_lock key of the migration lock (any constant; ASCII "ragline\0").
+_PG_LOCK_KEY = 0x7261676C696E6500
+# A table every ragline database has had since the first release.
+_MARKER_TABLE = "documents"
+
+
+def alembic_config(connection: Connection, migrations: str = MIGRATIONS) -> Config:
+    """Alembic's configuration for the revisions in ``migrations``, run on ``connection``.
+
+    The URL stays out of it (and so out of Alembic's log lines): env.py takes the
+    connection from ``config.attributes``.
+    """
+    config = Config()
+    config.set_main_option("script_location", migrations)
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision(migrations: str = MIGRATIONS) -> str:
+    """The revision this ragline's code expects."""
+    head = _scripts(migrations).get_current_head()
+    assert head is not None, f"{migrations} has no revisions"
+    return head
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is at; None when it has none (yet)."""
+    with _engine(url) as engine:
+        return _state(engine)[0]
+
+
+def upgrade(url: str, *, migrations: str = MIGRATIONS) -> None:
+    """Bring the database at ``url`` to head: create it, adopt it, or migrate it.
+
+    Raises :class:`ConfigurationError` when the database is at a revision this
+    ragline does not know (a newer ragline migrated it).
+    """
+    with _engine(url) as engine, _migration_lock(engine):
+        _migrate(engine, url, migrations, auto_upgrade=True)
+
+
+def ensure_schema(url: str, *, auto_upgrade: bool, migrations: str = MIGRATIONS) -> None:
+    """Make sure the database at ``url`` has this ragline's schema before it is used.
+
+    Creates an empty database and adopts a pre-migrations one either way; a database
+    behind head is migrated only with ``auto_upgrade``. Raises
+    :class:`ConfigurationError` when it is behind head without ``auto_upgrade``, or
+    at a revision this ragline does not know.
+    """
+    with _engine(url) as engine:
+        if _state(engine)[0] == head_revision(migrations):
+            return  # every start but the first: no lock taken
+        with _migration_lock(engine):
+            _migrate(engine, url, migrations, auto_upgrade=auto_upgrade)
+
+
+def _migrate(engine: Engine, url: str, migrations: str, *, auto_upgrade: bool) -> None:
+    """Under the migration lock: create, adopt, or migrate (if allowed) to head."""
+    head = head_revision(migrations)
+    current, has_tables = _state(engine)
+    if current is not None and not _known(current, migrations):
+        raise ConfigurationError(
+            f"database schema is at {current}, which this ragline does not know (it needs "
+            f"{head}): a newer ragline has migrated it; run that version or a later one"
+        )
+    if current is None and has_tables:
+        _adopt(engine, url, migrations)
+        current = BASELINE
+    if current == head:
+        return
+    if current is not None and not auto_upgrade:
+        raise ConfigurationError(
+            f"database schema is at {current}, this ragline needs {head}: run `ragline db upgrade`"
+        )
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn, migrations), "head")
+
+
+def _adopt(engine: Engine, url: str, migrations: str) -> None:
+    """Bring a database from before migrations to the baseline, and stamp it so.
+
+    ``open_engine`` is how that ragline kept its registry current: missing tables
+    created, missing (nullable) columns added. It brings the database to the models,
+    which is the baseline while the baseline is head; the first revision after it
+    must make this bring the database to the baseline exactly (the test of an old
+    registry's upgrade fails until it does).
+    """
+    open_engine(url).dispose()
+    AnswerRow.metadata.create_all(engine)
+    with engine.begin() as conn:
+        command.stamp(alembic_config(conn, migrations), BASELINE)
+
+
+def _state(engine: Engine) -> tuple[str | None, bool]:
+    """The database's revision, and whether it has ragline's tables at all."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        return current, inspect(conn).has_table(_MARKER_TABLE)
+
+
+def _known(revision: str, migrations: str) -> bool:
+    try:
+        _scripts(migrations).get_revision(revision)
+    except CommandError:
+        return False
+    return True
+
+
+def _scripts(migrations: str) -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", migrations)
+    return ScriptDirectory.from_config(config)
+
+
+@contextmanager
+def _engine(url: str) -> Iterator[Engine]:
+    """A short-lived engine for schema work.
+
+    Not the registry's engine: SQLite's foreign keys stay off here, as Alembic's
+    batch mode (copy, drop, rename a table) needs, or dropping a table would
+    cascade into the tables that reference it.
+    """
+    connect_args: dict[str, Any] = {"timeout": 30} if url.startswith("sqlite") else {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one migrating process at a time."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield  # nobody else can see this database
+        return
+    # A file of its own, not the database: SQLite locks the database with POSIX locks,
+    # which this process would drop by closing any descriptor it opened on that file.
+    fd = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
