@@ -20,7 +20,6 @@ from api.schemas import BucketDetail, RefreshOut
 from ingest.bucket_catalog import BucketCatalog
 from ingest.refresh import RefreshPolicy, ingest_inline, request_refresh, run_refresh
 from ingest.refresh_log import RefreshRuns
-from ingest.registry import Registry
 from ingest.schedule_book import ScheduleBook
 from kernel.errors import (
     AuthenticationError,
@@ -31,12 +30,13 @@ from kernel.errors import (
 )
 from kernel.settings import Settings
 from ragline.remote_ingest import error_message
+from ragline.runtime import open_registry, open_runtime
 
 OnProgress = Callable[[RefreshOut], None]
 
 
 def local_buckets(settings: Settings) -> list[BucketDetail]:
-    registry = Registry(settings.registry_url)
+    registry = open_registry(settings)
     try:
         engine = registry.engine
         catalog = BucketCatalog(engine)
@@ -57,7 +57,6 @@ def local_buckets(settings: Settings) -> list[BucketDetail]:
 
 def refresh_here(settings: Settings, name: str, on_progress: OnProgress) -> RefreshOut:
     """Refresh in this process: it must be able to open the index (no server holds it)."""
-    from ragline.runtime import open_runtime
 
     try:
         runtime = open_runtime(settings)

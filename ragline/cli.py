@@ -19,6 +19,7 @@ from rich.table import Table
 
 from kernel.errors import ConfigurationError, DependencyUnavailableError, RaglineError
 from kernel.settings import Settings, ensure_local_key, get_settings
+from ragline.db_cli import db_app
 
 app = typer.Typer(
     help="ragline: cited, grounded answers from your documents.",
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(db_app, name="db")
 # soft_wrap: a key or a curl line must stay copyable, never broken across lines.
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -55,6 +57,9 @@ def _main(
 ) -> None:
     level = log_level.upper() if log_level else _settings().log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # boto's DEBUG lines carry the S3 access key id and request signatures.
+    for chatty in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level)))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

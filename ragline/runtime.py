@@ -20,9 +20,12 @@ from ingest.pipeline import IngestionDeps
 from ingest.refresh import RefreshPolicy
 from ingest.refresh_log import RefreshRuns
 from ingest.registry import Registry
+from ingest.s3_store import S3BucketStore
 from ingest.schedule_book import ScheduleBook
+from ingest.source_router import SourceRouter
 from ingest.storage import LocalBucketStore
 from kernel.settings import Settings
+from ragline.schema import ensure_schema
 from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
@@ -42,6 +45,7 @@ class Runtime:
     refresh_runs: RefreshRuns
     schedules: ScheduleBook
     refresh_policy: RefreshPolicy
+    store: SourceRouter
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -50,6 +54,7 @@ class Runtime:
         self._closed = True
         self.ingestion.parser.close()
         self.ingestion.index.close()
+        self.store.close()
         self.registry.close()
 
 
@@ -83,6 +88,13 @@ def open_parser(settings: Settings) -> IsolatedParser:
     )
 
 
+def open_registry(settings: Settings) -> Registry:
+    """The registry on a schema this code knows: embedded mode migrates it itself;
+    distributed mode refuses a database behind head (``ragline db upgrade`` migrates)."""
+    ensure_schema(settings.registry_url, auto_upgrade=settings.mode == "embedded")
+    return Registry(settings.registry_url)
+
+
 def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Runtime:
     """Open every component; ``dense`` lets tests share one loaded model across runtimes.
 
@@ -96,7 +108,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     """
     os.umask(0o077)
     private_dir(settings.data_dir)
-    registry = Registry(settings.registry_url)
+    registry = open_registry(settings)
     try:
         dense = dense or SentenceTransformerEmbedder(
             settings.models.embedding_model_path,
@@ -110,11 +122,14 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     limits = settings.limits
     parser = open_parser(settings)
     sparse = BM25SparseEncoder()
-    store = LocalBucketStore(
-        settings.buckets_dir,
-        settings.data_dir / "derived",
-        source_roots=list(settings.buckets.allowed_roots) or [settings.data_dir / "sources"],
-        data_dir=settings.data_dir,
+    store = SourceRouter(
+        LocalBucketStore(
+            settings.buckets_dir,
+            settings.data_dir / "derived",
+            source_roots=list(settings.buckets.allowed_roots) or [settings.data_dir / "sources"],
+            data_dir=settings.data_dir,
+        ),
+        S3BucketStore(settings.s3, settings.data_dir / "s3-cache"),
     )
     buckets = BucketCatalog(registry.engine)
     store.sweep_partial_uploads(b.source for b in buckets.list_buckets())
@@ -146,4 +161,5 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         RefreshRuns(registry.engine),
         ScheduleBook(registry.engine),
         RefreshPolicy(lease_s=refresh.lease_s),
+        store,
     )

@@ -14,10 +14,10 @@ from datetime import datetime
 from ingest.bucket_catalog import BucketCatalog
 from ingest.ports import Buckets, RefreshLog, ScheduleBook
 from ingest.refresh_log import RefreshRuns
-from ingest.registry import Registry
 from ingest.schedule_book import ScheduleBook as SqlScheduleBook
 from ingest.scheduling import fire_due_schedules
 from kernel.settings import Settings
+from ragline.runtime import open_registry
 from workers.beat import Beat
 from workers.celery_app import create_celery
 from workers.tasks import enqueue_refresh
@@ -38,7 +38,7 @@ def beat_for(
 
 def run_beat(settings: Settings) -> None:
     """Tick until interrupted, sending due refreshes to the broker's refresh queue."""
-    registry = Registry(settings.registry_url)
+    registry = open_registry(settings)
     celery = create_celery(settings)
     engine = registry.engine
     try:

@@ -14,6 +14,7 @@ os.environ.setdefault("SCARF_NO_ANALYTICS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from kernel.settings import Settings
+from tests.s3_double import s3_bucket, s3_endpoint  # noqa: F401  (the S3 double's fixtures)
 
 ADMIN_KEY = "test-admin-key"
 HR_KEY = "test-hr-key"
