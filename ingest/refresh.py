@@ -213,6 +213,13 @@ def _offer(
             RefreshFailure(obj.key, "unreadable", "the object could not be read from the bucket")
         )
         return
+    if (
+        doc is not None
+        and doc.status in ("queued", "processing")
+        and (doc.content_hash == content_hash)
+    ):
+        tally.unchanged += 1  # these bytes are being ingested already: not a change
+        return
     try:
         registration = register_object(
             deps,

@@ -8,6 +8,7 @@ what was wrong, because it reaches the user as a 422.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from kernel.errors import InvalidInputError
 _EVERY = re.compile(r"(\d+)([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_EVERY_S = 366 * 86400
+# Firings of a cron expression checked against the shortest allowed period.
+_CRON_PROBE = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +63,22 @@ def parse_rule(
     zone = timezone or "UTC"
     _zone(zone)
     expression = " ".join(cron.split())
+    fields = len(expression.split(" "))
     try:
-        CronSim(expression, datetime.now(UTC))
+        if fields != 5:  # cronsim would read a sixth field as seconds
+            raise CronSimError(f"{fields} fields")
+        firings = CronSim(expression, datetime.now(UTC))
+        times = [next(firings) for _ in range(_CRON_PROBE)]
     except CronSimError as exc:
         raise InvalidInputError(
             f"cron: '{cron}' is not a cron expression ({exc}); five fields: "
             "minute hour day-of-month month day-of-week, e.g. '*/30 * * * *'"
         ) from None
+    shortest = min((b - a).total_seconds() for a, b in itertools.pairwise(times))
+    if shortest < min_every_s:
+        raise InvalidInputError(
+            f"cron: '{cron}' fires {shortest:.0f} s apart; at least {min_every_s} s is allowed"
+        )
     return ScheduleRule(every_s=None, cron=expression, timezone=zone)
 
 

@@ -174,14 +174,27 @@ class LocalBucketStore:
         return str(resolve_source(raw, self._source_roots, self._data_dir))
 
     def bucket_root(self, bucket: str, source: str | None) -> Path:
+        """The bucket's folder; a source folder must still be the folder it was checked as.
+
+        A source is stored resolved (``check_source``). If the folder, or a folder above
+        it, has since been replaced by a link, following it would list, read and write
+        outside the allowed roots under the bucket's roles: refused, and a refresh
+        (which lists through here) deletes nothing.
+        """
         if source is None:
             return self._root / bucket
-        if not Path(source).is_absolute():
+        folder = Path(source)
+        if not folder.is_absolute():
             raise InvalidInputError(
                 f"bucket '{bucket}' has a relative source folder; create it again with an "
                 "absolute path"
             )
-        return Path(source)
+        if folder.resolve() != folder:
+            raise DependencyUnavailableError(
+                f"bucket '{bucket}': its source folder has been replaced by a link; "
+                "it is not followed"
+            )
+        return folder
 
     def path_for(self, bucket: str, source: str | None, key: str) -> Path:
         return self.bucket_root(bucket, source).joinpath(*_key_parts(key))

@@ -246,7 +246,12 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
     protected = {
         "/ask": {"post"},
         "/buckets": {"get", "post"},
+        "/buckets/{name}": {"get"},
         "/buckets/{name}/documents": {"post"},
+        "/buckets/{name}/refresh": {"post"},
+        "/buckets/{name}/refreshes": {"get"},
+        "/buckets/{name}/refreshes/{refresh_id}": {"get"},
+        "/buckets/{name}/schedule": {"get", "put", "delete"},
         "/documents": {"get"},
         "/documents/{document_id}": {"get", "delete"},
         "/documents/{document_id}/retry": {"post"},

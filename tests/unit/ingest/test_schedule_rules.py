@@ -65,3 +65,14 @@ def test_cron_next_run_is_strictly_later() -> None:
     rule = parse_rule(every=None, cron="*/30 * * * *", timezone=None, min_every_s=60)
     at = datetime(2026, 11, 29, 10, 30, tzinfo=UTC)
     assert next_run(rule, at) == datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+
+
+def test_a_six_field_cron_is_refused_not_read_as_seconds() -> None:
+    with pytest.raises(InvalidInputError, match="6 fields"):
+        parse_rule(every=None, cron="* * * * * *", timezone=None, min_every_s=60)
+
+
+def test_a_cron_that_fires_more_often_than_allowed_is_refused() -> None:
+    assert parse_rule(every=None, cron="* * * * *", timezone=None, min_every_s=60).cron
+    with pytest.raises(InvalidInputError, match="60 s apart; at least 300 s"):
+        parse_rule(every=None, cron="0,1 * * * *", timezone=None, min_every_s=300)
