@@ -104,10 +104,13 @@ def run_refresh(
     policy: RefreshPolicy = RefreshPolicy(),
     clock: Clock = utc_now,
     on_progress: Callable[[RefreshRun], None] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> RefreshRun:
     """Carry out a queued run; returns it as recorded. Never leaves it running.
 
-    A run already ended (a task delivered twice) is returned as it is.
+    A run already ended (a task delivered twice) is returned as it is. ``stopping``
+    says the process is shutting down: the run stops waiting for its ingestions and
+    is recorded as failed (they stay queued; the next refresh sees where they are).
     """
     if not runs.get(run_id).active:
         return runs.get(run_id)
@@ -122,7 +125,7 @@ def run_refresh(
         )
     tally = _Tally()
     try:
-        _reconcile(deps, runs, run_id, tally, submit, policy, clock, on_progress)
+        _reconcile(deps, runs, run_id, tally, submit, policy, clock, on_progress, stopping)
     except DependencyUnavailableError as exc:
         return _end(runs, run_id, tally, clock, "failed", exc.message)
     except BaseException:
@@ -158,6 +161,7 @@ def _reconcile(
     policy: RefreshPolicy,
     clock: Clock,
     on_progress: Callable[[RefreshRun], None] | None,
+    stopping: Callable[[], bool],
 ) -> None:
     bucket = deps.buckets.get_bucket(runs.get(run_id).bucket)
     listed_at = clock()
@@ -190,7 +194,7 @@ def _reconcile(
             remove_document(deps, doc.id)
         tally.deleted += 1
     report()
-    _settle(deps, tally, waiting, policy, lease, report)
+    _settle(deps, tally, waiting, policy, lease, report, stopping)
 
 
 def _offer(
@@ -250,6 +254,7 @@ def _settle(
     policy: RefreshPolicy,
     lease: _Lease,
     report: Callable[[], None],
+    stopping: Callable[[], bool],
 ) -> None:
     """Wait for the queued ingestions; each counts as new or changed once indexed."""
     deadline = time.monotonic() + policy.settle_timeout_s
@@ -276,6 +281,11 @@ def _settle(
             report()
         if not waiting:
             return
+        if stopping():
+            raise DependencyUnavailableError(
+                "the worker shut down while this refresh waited for its ingestions; "
+                "they stay queued and the next refresh picks up from there"
+            )
         if time.monotonic() > deadline:
             for key, _ in waiting.values():
                 tally.failures.append(

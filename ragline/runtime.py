@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 
 from answer.records import AnswerRecords
@@ -35,7 +36,7 @@ from retrieval.sparse import BM25SparseEncoder
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity (the worker tracks open ones)
 class Runtime:
     settings: Settings
     registry: Registry
@@ -47,11 +48,20 @@ class Runtime:
     refresh_policy: RefreshPolicy
     store: SourceRouter
     _closed: bool = field(default=False, repr=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop_long_tasks(self) -> None:
+        """Tell refreshes waiting on ingestions to wind up: the process is shutting down."""
+        self._stopping.set()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._stopping.set()
         self.ingestion.parser.close()
         self.ingestion.index.close()
         self.store.close()

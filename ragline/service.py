@@ -97,6 +97,7 @@ def open_services(
             enqueue_refresh=start_refresh,
         )
     finally:
+        runtime.stop_long_tasks()
         if beat is not None:
             beat.stop()
         if workers is not None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _app: StandaloneCelery | None = None  # the app of `celery -A ragline.worker`
 _prefork_app: StandaloneCelery | None = None  # inherited by the pool's forked children
+# Runtimes this process opened, for the shutdown signal (it names no app).
+_opened: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
 
 class StandaloneCelery(RaglineCelery):
@@ -89,6 +92,7 @@ def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
         runtime.close()
         raise
     app.runtime = app.opened = runtime
+    _opened.add(runtime)
     log.info("worker runtime open (%d parser process(es))", parsers)
 
 
@@ -113,6 +117,13 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
         _prefork_app = app  # each child opens its own runtime (worker_process_init)
         return
     _open_runtime(app, int(sender.concurrency or 1))
+
+
+@signals.worker_shutting_down.connect
+def _on_worker_shutting_down(**_: Any) -> None:
+    """A warm shutdown waits for running tasks: let a waiting refresh wind up now."""
+    for runtime in list(_opened):
+        runtime.stop_long_tasks()
 
 
 @signals.worker_shutdown.connect

@@ -40,6 +40,10 @@ class TaskRuntime(Protocol):
     @property
     def refresh_policy(self) -> RefreshPolicy: ...
 
+    def stopping(self) -> bool:
+        """The process is shutting down: long tasks wind up instead of waiting."""
+        ...
+
 
 INGEST_QUEUE = "ingest"
 INGEST_SMALL_QUEUE = "ingest_small"

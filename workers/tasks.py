@@ -83,6 +83,7 @@ def refresh_bucket_task(self: Any, run_id: str) -> str:
             run_id,
             submit=submit,
             policy=runtime.refresh_policy,
+            stopping=runtime.stopping,
         )
     except NotFoundError:
         log.info("refresh %s: its bucket was deleted", run_id)

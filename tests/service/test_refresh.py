@@ -264,3 +264,19 @@ def test_a_run_delivered_twice_is_carried_out_once(runtime: Runtime, source: Pat
     )
     assert again == runtime.refresh_runs.get(done.id)
     assert again.counts.new == 3 and again.status == "finished"
+
+
+def test_a_shutdown_ends_a_refresh_waiting_for_its_ingestions(
+    runtime: Runtime, source: Path
+) -> None:
+    """Nothing ingests (no worker): the run winds up on shutdown, recorded, lease freed."""
+    _bucket(runtime, source)
+    runs = runtime.refresh_runs
+    run, _ = runs.request("docs", "api", datetime.now(UTC))
+    ended = run_refresh(
+        runtime.ingestion, runs, run.id, submit=lambda _: None, stopping=lambda: True
+    )
+    assert ended.status == "failed" and "shut down" in (ended.error or "")
+    assert {d.status for d in runtime.registry.list_documents(bucket="docs")} == {"queued"}
+    after, created = runs.request("docs", "api", datetime.now(UTC))
+    assert created and runs.acquire(after.id, 60, datetime.now(UTC))
