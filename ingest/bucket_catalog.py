@@ -7,16 +7,14 @@ catalog shares the registry's engine (one database, one transaction scope per ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.records import Bucket
 from ingest.registry_tables import BucketRow
+from ingest.sql_sessions import Transactions
 from kernel.errors import ConflictError, NotFoundError
 
 
@@ -24,15 +22,7 @@ def _bucket(row: BucketRow) -> Bucket:
     return Bucket(row.name, tuple(row.roles), row.doc_type, row.source, row.max_lag_s)
 
 
-class BucketCatalog:
-    def __init__(self, engine: Engine) -> None:
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
-
+class BucketCatalog(Transactions):
     def create_bucket(
         self,
         name: str,

@@ -187,7 +187,7 @@ def _reconcile(
         _offer(deps, bucket, obj, known.get(obj.key), tally, waiting, submit)
         lease.keep()
     for doc in gone:
-        if doc.updated_at.replace(tzinfo=doc.updated_at.tzinfo or UTC) >= listed_at:
+        if doc.updated_at >= listed_at:
             tally.unchanged += 1  # registered after the listing began: not ours to judge
             continue
         with contextlib.suppress(NotFoundError):  # deleted meanwhile: gone either way

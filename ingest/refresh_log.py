@@ -9,40 +9,31 @@ one refresh per bucket runs at a time across every process that shares the datab
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ingest.records import RefreshCounts, RefreshFailure, RefreshRun, RefreshStatus
 from ingest.registry_tables import RefreshLeaseRow, RefreshRunRow
 from ingest.row_updates import updated_rows
+from ingest.sql_sessions import Transactions, as_utc
 from kernel.errors import NotFoundError
 
 _ACTIVE = ("queued", "running")
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _run(row: RefreshRunRow) -> RefreshRun:
-    queued_at = _utc(row.queued_at)
-    assert queued_at is not None
     return RefreshRun(
         id=row.id,
         bucket=row.bucket,
         trigger=row.trigger,
         status=row.status,  # type: ignore[arg-type]
-        queued_at=queued_at,
-        started_at=_utc(row.started_at),
-        finished_at=_utc(row.finished_at),
+        queued_at=as_utc(row.queued_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
         total=row.total,
         done=row.done,
         counts=RefreshCounts(row.new, row.changed, row.deleted, row.unchanged, row.failed),
@@ -51,15 +42,7 @@ def _run(row: RefreshRunRow) -> RefreshRun:
     )
 
 
-class RefreshRuns:
-    def __init__(self, engine: Engine) -> None:
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
-
+class RefreshRuns(Transactions):
     def request(
         self, bucket: str, trigger: str, now: datetime, *, stale_queued_s: int = 3600
     ) -> tuple[RefreshRun, bool]:
@@ -95,12 +78,12 @@ class RefreshRuns:
     @staticmethod
     def _dead(s: Session, row: RefreshRunRow, now: datetime, stale_queued_s: int) -> str | None:
         if row.status == "queued":
-            queued_at = _utc(row.queued_at)
+            queued_at = as_utc(row.queued_at)
             if queued_at is not None and now - queued_at > timedelta(seconds=stale_queued_s):
                 return "never started: its task was lost or no worker took it"
             return None
         lease = s.get(RefreshLeaseRow, row.bucket)
-        expires = _utc(lease.expires_at) if lease is not None else None
+        expires = as_utc(lease.expires_at) if lease is not None else None
         if lease is None or lease.run_id != row.id or expires is None or expires < now:
             return "stopped without finishing: its worker died (lease expired)"
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +34,7 @@ from ingest.registry_tables import (
     now,
     open_engine,
 )
+from ingest.sql_sessions import as_utc
 from kernel.errors import NotFoundError, SupersededError
 
 
@@ -70,12 +71,12 @@ def _document(row: DocumentRow) -> Document:
         error=row.error,
         attempts=row.attempts,
         parse_seconds=row.parse_seconds,
-        updated_at=row.updated_at.replace(tzinfo=row.updated_at.tzinfo or UTC),
-        indexed_at=_aware(row.indexed_at),
+        updated_at=as_utc(row.updated_at),
+        indexed_at=as_utc(row.indexed_at),
         served_roles=tuple(_served_roles(row)),
         incarnation=row.incarnation,
         source_tag=row.source_tag,
-        source_changed_at=_aware(row.source_changed_at),
+        source_changed_at=as_utc(row.source_changed_at),
     )
 
 
@@ -84,13 +85,6 @@ def _insert_if_absent(session: Session) -> postgresql.Insert | sqlite.Insert:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(DocumentRow).on_conflict_do_nothing()
     return sqlite.insert(DocumentRow).on_conflict_do_nothing()
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes for what was stored as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class Registry:
@@ -371,7 +365,7 @@ class Registry:
                     DocumentRow.bucket == bucket, DocumentRow.status == "failed"
                 )
             )
-        return Backlog(pending=pending[0], oldest_change=_aware(pending[1]), failed=failed or 0)
+        return Backlog(pending=pending[0], oldest_change=as_utc(pending[1]), failed=failed or 0)
 
     def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]:
         """Per document, the version readers may see and the roles that may see it.

@@ -8,38 +8,24 @@ schedulers ticking at once, exactly one claims each firing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.records import Schedule
 from ingest.registry_tables import ScheduleRow
 from ingest.row_updates import updated_rows
 from ingest.schedule_rules import ScheduleRule
+from ingest.sql_sessions import Transactions, as_utc
 from kernel.errors import NotFoundError
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _schedule(row: ScheduleRow) -> Schedule:
-    return Schedule(row.bucket, row.every_s, row.cron, row.timezone, _utc(row.next_run_at))
+    return Schedule(row.bucket, row.every_s, row.cron, row.timezone, as_utc(row.next_run_at))
 
 
-class ScheduleBook:
-    def __init__(self, engine: Engine) -> None:
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
-
+class ScheduleBook(Transactions):
     def put(self, bucket: str, rule: ScheduleRule, next_run_at: datetime) -> Schedule:
         with self._session() as s:
             row = s.get(ScheduleRow, bucket)
