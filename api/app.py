@@ -21,7 +21,7 @@ from api.error_responses import install_error_responses
 from api.errors import install_error_handlers
 from api.fingerprint import load_fingerprint_secret
 from api.route_lookup import RouteLookup
-from api.routes import ask, buckets, documents, health, refresh
+from api.routes import ask, buckets, documents, health, refresh, reindex
 
 OpenServices = Callable[[], AbstractContextManager[AppServices]]
 
@@ -44,7 +44,7 @@ def build_app(open_services: OpenServices) -> FastAPI:
     )
     install_error_handlers(app)
     api_routes: list[APIRoute] = []
-    for module in (health, ask, buckets, refresh, documents):
+    for module in (health, ask, buckets, refresh, reindex, documents):
         app.include_router(module.router)
         api_routes += [r for r in module.router.routes if isinstance(r, APIRoute)]
     install_error_responses(app, api_routes)

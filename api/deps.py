@@ -13,6 +13,7 @@ from answer.service import AnswerService
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from ingest.pipeline import IngestionDeps
 from ingest.ports import Buckets, DocumentRegistry, RefreshLog, ScheduleBook
+from ingest.reindex import ReindexLog
 from kernel.errors import AuthenticationError, PermissionDeniedError
 from kernel.settings import ADMIN_ROLE, Settings
 from retrieval.access import Principal
@@ -33,6 +34,8 @@ class AppServices:
     refresh_runs: RefreshLog
     schedules: ScheduleBook
     enqueue_refresh: Callable[[str], None]
+    reindex_runs: ReindexLog
+    enqueue_reindex: Callable[[str], None]
 
 
 def get_services(request: Request) -> AppServices:
@@ -79,6 +82,14 @@ def _enqueue_refresh(services: ServicesDep) -> Callable[[str], None]:
     return services.enqueue_refresh
 
 
+def _reindex_runs(services: ServicesDep) -> ReindexLog:
+    return services.reindex_runs
+
+
+def _enqueue_reindex(services: ServicesDep) -> Callable[[str], None]:
+    return services.enqueue_reindex
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[DocumentRegistry, Depends(_registry)]
 IngestionDep = Annotated[IngestionDeps, Depends(_ingestion)]
@@ -88,6 +99,8 @@ EnqueueDep = Annotated[Callable[[str], None], Depends(_enqueue)]
 RefreshRunsDep = Annotated[RefreshLog, Depends(_refresh_runs)]
 SchedulesDep = Annotated[ScheduleBook, Depends(_schedules)]
 EnqueueRefreshDep = Annotated[Callable[[str], None], Depends(_enqueue_refresh)]
+ReindexRunsDep = Annotated[ReindexLog, Depends(_reindex_runs)]
+EnqueueReindexDep = Annotated[Callable[[str], None], Depends(_enqueue_reindex)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 

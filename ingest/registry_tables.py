@@ -198,3 +198,32 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class ReindexRunRow(Base):
+    """One re-index: a new generation of the search index built beside the live one.
+
+    ``lease`` is "held" on the one running re-index and NULL on every other row: its
+    unique constraint is the lock that keeps re-indexes one at a time across every
+    process sharing the database, and ``lease_expires_at`` frees it if the holder dies.
+    """
+
+    __tablename__ = "reindex_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # cli, api
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total: Mapped[int] = mapped_column(Integer, default=0)  # documents served at the start
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    caught_up: Mapped[int] = mapped_column(Integer, default=0)  # changed during the build
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    max_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    from_generation: Mapped[int | None] = mapped_column(Integer)
+    to_generation: Mapped[int | None] = mapped_column(Integer)
+    lease: Mapped[str | None] = mapped_column(String(8), unique=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -476,6 +476,73 @@ def refresh(
 
 
 @app.command()
+def reindex(
+    server: _ServerOpt = None,
+    key: _KeyOpt = None,
+    max_failures: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Documents that may fail to rebuild and still let the switch happen "
+            "(they drop out of search).",
+        ),
+    ] = 0,
+) -> None:
+    """Rebuild the whole index with the current chunking and model, then switch to it.
+
+    Search keeps answering from the live index until the new one is complete; a failed
+    re-index leaves it untouched.
+    """
+    from ragline.reindex_command import ReindexClient, reindex_here
+
+    if server and not key:
+        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    try:
+        with Progress(
+            TextColumn("[bold]re-indexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task("starting", total=None)
+
+            def on_progress(run: Any) -> None:
+                progress.update(
+                    task,
+                    total=run.total or None,
+                    completed=run.done,
+                    description=f"generation {run.to_generation or '?'}: "
+                    f"{run.caught_up} caught up, {run.failed} failed",
+                )
+
+            if server and key:
+                with ReindexClient(server, key) as client:
+                    run = client.reindex(on_progress, max_failures=max_failures)
+            else:
+                run = reindex_here(_settings(), on_progress, max_failures=max_failures)
+    except RaglineError as exc:
+        raise _fail(exc.message) from None
+    table = Table(title=f"Re-index {run.reindex_id}: {run.status}")
+    for col in ("documents", "caught up", "failed", "generation"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{run.done}/{run.total}",
+        str(run.caught_up),
+        str(run.failed),
+        f"{run.from_generation} -> {run.to_generation}",
+    )
+    console.print(table)
+    for failure in run.failures:
+        err.print(f"[red]failed[/] {failure.key}: {failure.message} ({failure.code})")
+    if run.status != "finished":
+        raise _fail(run.error or f"the re-index ended {run.status}")
+    if run.error:
+        err.print(f"[yellow]note:[/] {run.error}")
+
+
+@app.command()
 def beat() -> None:
     """Run the refresh scheduler (distributed mode; embedded `serve` runs its own)."""
     from ragline.scheduler import run_beat

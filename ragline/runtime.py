@@ -21,6 +21,8 @@ from ingest.pipeline import IngestionDeps
 from ingest.refresh import RefreshPolicy
 from ingest.refresh_log import RefreshRuns
 from ingest.registry import Registry
+from ingest.reindex import ReindexPolicy
+from ingest.reindex_log import ReindexRuns
 from ingest.s3_store import S3BucketStore
 from ingest.schedule_book import ScheduleBook
 from ingest.source_router import SourceRouter
@@ -47,6 +49,8 @@ class Runtime:
     schedules: ScheduleBook
     refresh_policy: RefreshPolicy
     store: SourceRouter
+    reindex_runs: ReindexRuns
+    reindex_policy: ReindexPolicy
     _closed: bool = field(default=False, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -172,4 +176,6 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         ScheduleBook(registry.engine),
         RefreshPolicy(lease_s=refresh.lease_s),
         store,
+        ReindexRuns(registry.engine),
+        ReindexPolicy(lease_s=refresh.lease_s),
     )

@@ -7,8 +7,10 @@ start-up:
 
 - an empty database is created at head;
 - a database made by a ragline from before migrations (tables, no ``alembic_version``)
-  is adopted: brought to the baseline the way that ragline did it (missing tables
-  and nullable columns added by ``ingest.registry_tables.open_engine``), then stamped;
+  is adopted: brought to the baseline the way that ragline did it (missing baseline
+  tables and nullable columns added), stamped at the baseline, then migrated to head
+  like a new database, whatever ``auto_upgrade`` says: that ragline updated its schema
+  on every start, so nobody has to run a command for it;
 - a database behind head is migrated when ``auto_upgrade`` (embedded: one process owns
   it), and otherwise refused with the command to run: in distributed mode many replicas
   start at once, and an operator runs ``ragline db upgrade`` once, on purpose.
@@ -35,7 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from answer.records import AnswerRow
-from ingest.registry_tables import open_engine
+from ingest.registry_tables import Base
 from kernel.errors import ConfigurationError
 
 # Where the revisions are: a package resource, so it works installed or from a checkout.
@@ -46,6 +48,22 @@ BASELINE = "0001"
 _PG_LOCK_KEY = 0x7261676C696E6500
 # A table every ragline database has had since the first release.
 _MARKER_TABLE = "documents"
+# The tables of the baseline revision: what adoption may create. Tables of later
+# revisions are theirs to create (adoption stamps the baseline, then upgrades).
+_BASELINE_TABLES = frozenset(
+    {
+        "buckets",
+        "documents",
+        "version_counters",
+        "refresh_runs",
+        "refresh_leases",
+        "bucket_schedules",
+        "answers",
+    }
+)
+# Columns a later revision adds to a baseline table: adoption leaves them to it.
+# A revision that adds one must list it here (the adoption test fails until it does).
+_COLUMNS_AFTER_BASELINE: dict[str, frozenset[str]] = {}
 
 
 def alembic_config(connection: Connection, migrations: str = MIGRATIONS) -> Config:
@@ -80,7 +98,7 @@ def upgrade(url: str, *, migrations: str = MIGRATIONS) -> None:
     ragline does not know (a newer ragline migrated it).
     """
     with _engine(url) as engine, _migration_lock(engine):
-        _migrate(engine, url, migrations, auto_upgrade=True)
+        _migrate(engine, migrations, auto_upgrade=True)
 
 
 def ensure_schema(url: str, *, auto_upgrade: bool, migrations: str = MIGRATIONS) -> None:
@@ -95,10 +113,10 @@ def ensure_schema(url: str, *, auto_upgrade: bool, migrations: str = MIGRATIONS)
         if _state(engine)[0] == head_revision(migrations):
             return  # every start but the first: no lock taken
         with _migration_lock(engine):
-            _migrate(engine, url, migrations, auto_upgrade=auto_upgrade)
+            _migrate(engine, migrations, auto_upgrade=auto_upgrade)
 
 
-def _migrate(engine: Engine, url: str, migrations: str, *, auto_upgrade: bool) -> None:
+def _migrate(engine: Engine, migrations: str, *, auto_upgrade: bool) -> None:
     """Under the migration lock: create, adopt, or migrate (if allowed) to head."""
     head = head_revision(migrations)
     current, has_tables = _state(engine)
@@ -107,12 +125,13 @@ def _migrate(engine: Engine, url: str, migrations: str, *, auto_upgrade: bool) -
             f"database schema is at {current}, which this ragline does not know (it needs "
             f"{head}): a newer ragline has migrated it; run that version or a later one"
         )
-    if current is None and has_tables:
-        _adopt(engine, url, migrations)
+    adopted = current is None and has_tables
+    if adopted:
+        _adopt(engine, migrations)
         current = BASELINE
     if current == head:
         return
-    if current is not None and not auto_upgrade:
+    if current is not None and not adopted and not auto_upgrade:
         raise ConfigurationError(
             f"database schema is at {current}, this ragline needs {head}: run `ragline db upgrade`"
         )
@@ -120,17 +139,32 @@ def _migrate(engine: Engine, url: str, migrations: str, *, auto_upgrade: bool) -
         command.upgrade(alembic_config(conn, migrations), "head")
 
 
-def _adopt(engine: Engine, url: str, migrations: str) -> None:
-    """Bring a database from before migrations to the baseline, and stamp it so.
+def _adopt(engine: Engine, migrations: str) -> None:
+    """Bring a database from before migrations to the baseline exactly, and stamp it so.
 
-    ``open_engine`` is how that ragline kept its registry current: missing tables
-    created, missing (nullable) columns added. It brings the database to the models,
-    which is the baseline while the baseline is head; the first revision after it
-    must make this bring the database to the baseline exactly (the test of an old
-    registry's upgrade fails until it does).
+    As that ragline kept its registry current: missing tables created, missing
+    (nullable) columns added; but only the baseline's, so that the revisions after it
+    find the database as they expect and create the rest themselves.
     """
-    open_engine(url).dispose()
-    AnswerRow.metadata.create_all(engine)
+    tables = [
+        table
+        for table in (*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables)
+        if table.name in _BASELINE_TABLES
+    ]
+    Base.metadata.create_all(engine, tables=[t for t in tables if t.metadata is Base.metadata])
+    AnswerRow.metadata.create_all(
+        engine, tables=[t for t in tables if t.metadata is AnswerRow.metadata]
+    )
+    inspector = inspect(engine)
+    for table in tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        later = _COLUMNS_AFTER_BASELINE.get(table.name, frozenset())
+        for column in table.columns:
+            if column.name in present or column.name in later:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
     with engine.begin() as conn:
         command.stamp(alembic_config(conn, migrations), BASELINE)
 

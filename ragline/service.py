@@ -25,7 +25,7 @@ from workers.beat import Beat
 from workers.celery_app import RaglineCelery, create_celery
 from workers.embedded import EmbeddedWorkers, requeue_unfinished
 from workers.health import IngestionReadiness, PingProbe, WorkerProbe
-from workers.tasks import enqueue_refresh, enqueue_registered
+from workers.tasks import enqueue_refresh, enqueue_registered, enqueue_reindex
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,9 @@ def open_services(
         def start_refresh(run_id: str) -> None:
             enqueue_refresh(celery, run_id)
 
+        def start_reindex(run_id: str) -> None:
+            enqueue_reindex(celery, run_id)
+
         if settings.mode == "embedded":
             beat = beat_for(
                 runtime.schedules,
@@ -95,6 +98,8 @@ def open_services(
             refresh_runs=runtime.refresh_runs,
             schedules=runtime.schedules,
             enqueue_refresh=start_refresh,
+            reindex_runs=runtime.reindex_runs,
+            enqueue_reindex=start_reindex,
         )
     finally:
         runtime.stop_long_tasks()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestionDeps
     from ingest.ports import DocumentRegistry, RefreshLog
     from ingest.refresh import RefreshPolicy
+    from ingest.reindex import ReindexLog, ReindexPolicy
 
 
 class TaskRuntime(Protocol):
@@ -39,6 +40,12 @@ class TaskRuntime(Protocol):
 
     @property
     def refresh_policy(self) -> RefreshPolicy: ...
+
+    @property
+    def reindex_runs(self) -> ReindexLog: ...
+
+    @property
+    def reindex_policy(self) -> ReindexPolicy: ...
 
     def stopping(self) -> bool:
         """The process is shutting down: long tasks wind up instead of waiting."""

@@ -10,6 +10,7 @@ from celery import shared_task
 from ingest.pipeline import ingest_document, record_unexpected_failure
 from ingest.ports import DocumentRegistry
 from ingest.refresh import run_refresh
+from ingest.reindex import run_reindex
 from kernel.errors import DependencyUnavailableError, NotFoundError
 from workers.celery_app import REFRESH_QUEUE, queue_for
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 INGEST_TASK = "ragline.ingest_document"
 REFRESH_TASK = "ragline.refresh_bucket"
+REINDEX_TASK = "ragline.reindex"
 TASK_EXPIRES_S = 24 * 3600
 
 
@@ -93,3 +95,24 @@ def refresh_bucket_task(self: Any, run_id: str) -> str:
 
 def enqueue_refresh(app: Any, run_id: str) -> None:
     app.send_task(REFRESH_TASK, args=[run_id], expires=TASK_EXPIRES_S, queue=REFRESH_QUEUE)
+
+
+@shared_task(name=REINDEX_TASK, bind=True, acks_late=True)
+def reindex_task(self: Any, run_id: str) -> str:
+    """Carry out a queued re-index: a new generation of the index, built, then switched in."""
+    runtime = self.app.runtime
+    if runtime is None:
+        raise RuntimeError("worker started without a runtime (see workers.embedded)")
+    run = run_reindex(
+        runtime.ingestion,
+        runtime.reindex_runs,
+        run_id,
+        policy=runtime.reindex_policy,
+        stopping=runtime.stopping,
+    )
+    return run.status
+
+
+def enqueue_reindex(app: Any, run_id: str) -> None:
+    """On the refresh lane: long, rare, and never in the way of a document's ingestion."""
+    app.send_task(REINDEX_TASK, args=[run_id], expires=TASK_EXPIRES_S, queue=REFRESH_QUEUE)

@@ -4,13 +4,18 @@ Adapters: ``edge.EdgeIndex`` (qdrant-edge, in-process, the embedded default) and
 ``client.QdrantClientIndex`` (qdrant-client: a Qdrant server URL, or its local mode).
 ``tests/contract/test_index_contract.py`` runs one suite against both so they cannot
 drift apart.
+
+Two ports: ``ChunkIndex`` is what ingestion and retrieval use; ``GenerationalIndex``
+adds what a re-index needs (``ingest.reindex``): build a whole new copy of the index
+beside the live one, then swap it in, so that a change of chunking or embedding never
+takes search down.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 # Payload fields every chunk carries; the ones filters use get payload indexes.
 PAYLOAD_FIELDS = (
@@ -115,3 +120,59 @@ class ChunkIndex(Protocol):
     def count(self, *, document_id: str | None = None) -> int: ...
 
     def close(self) -> None: ...
+
+
+class IndexGeneration(ChunkIndex, Protocol):
+    """One generation of the index, built beside the live one (``create_generation``).
+
+    A ``ChunkIndex`` of its own: what is written here is searchable here, and nowhere
+    else until the generation is switched to. ``close`` lets go of this handle only;
+    the generation stays until it is switched to or dropped. Every operation raises
+    ``DependencyUnavailableError`` once the generation was dropped.
+    """
+
+    @property
+    def number(self) -> int: ...
+
+
+@runtime_checkable
+class GenerationalIndex(ChunkIndex, Protocol):
+    """A ``ChunkIndex`` whose whole content can be rebuilt beside it and swapped in.
+
+    Generations are numbered; the live one is what every ``ChunkIndex`` call of this
+    object (and of every other process on the same index) reads and writes. A fresh
+    index starts at generation 1; an index made before generations existed is
+    generation 0 and keeps working as it is.
+
+    - ``create_generation`` makes a new, empty generation numbered above every one that
+      exists, and starts *mirroring*: from then on every write through the live index
+      (``upsert``, ``delete_document``, ``delete_version``, ``set_roles``), from any
+      process, is applied to the new generation too, until it is switched to or
+      dropped. Mirroring is best effort: a failure to mirror is logged, never raised
+      to the writer (whose live write stands); the builder reconciles what it holds
+      with the registry before switching. One generation is built at a time: a second
+      ``create_generation`` raises ``ConflictError``. Searches of the live index never
+      see the new generation.
+    - ``switch_to`` makes a generation live in one atomic step: a concurrent search
+      answers from the old generation or the new one, never from neither and never
+      with an error. It is durable: an index opened afterwards, in any process, opens
+      the new generation. The old generation is no longer read or written; it stays
+      until dropped (a generation-0 collection of the server adapter is removed by the
+      switch itself, to free its name for the alias). ``NotFoundError`` for a
+      generation that does not exist; switching to the live one does nothing.
+    - ``drop_generation`` removes a generation and its data, after the searches still
+      reading it have finished; dropping the one being built stops the mirroring.
+      ``ConflictError`` for the live generation; an unknown number does nothing.
+    - ``generations`` lists every generation present, the live one included (a
+      re-index that died leaves its half-built one behind until someone drops it).
+    """
+
+    def live_generation(self) -> int: ...
+
+    def generations(self) -> list[int]: ...
+
+    def create_generation(self) -> IndexGeneration: ...
+
+    def switch_to(self, generation: int) -> None: ...
+
+    def drop_generation(self, generation: int) -> None: ...

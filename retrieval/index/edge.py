@@ -10,6 +10,14 @@ The shard is opened (created if the directory holds none) by ``ensure_ready`` or
 first operation that needs it. Upserts are durable once ``upsert`` returns (the WAL),
 without ``flush``.
 
+Generations (``GenerationalIndex``): each is a shard folder under the index path, and a
+pointer file names the live one (``edge_layout``). This object holds the live shard, the
+one being built (every write goes to both, under the one write lock, so a write is
+never half-mirrored) and the retired ones not yet dropped. A search *pins* the shard it
+reads; ``switch_to`` swaps the live reference under the state lock, and
+``drop_generation`` waits for the pins on a shard to go before closing it, so a search
+running across a switch finishes on the generation it started on.
+
 Known difference from qdrant-client's local mode: edge computes IDF from its sparse
 index, which (like a Qdrant server) keeps counting deleted points until a segment
 optimisation drops them, while local mode counts live points only. BM25 scores, hence
@@ -21,9 +29,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from qdrant_edge import (
     CountRequest,
@@ -34,19 +43,20 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
-    MatchAny,
     MatchValue,
     Modifier,
     PayloadSchemaType,
-    Point,
-    Query,
     QueryBatchRequest,
-    QueryRequest,
     UpdateOperation,
 )
-from qdrant_edge import SparseVector as EdgeSparseVector
 
-from kernel.errors import ConfigurationError, DependencyUnavailableError
+from kernel.errors import (
+    ConfigurationError,
+    ConflictError,
+    DependencyUnavailableError,
+    NotFoundError,
+)
+from retrieval.index import edge_layout, edge_requests
 from retrieval.index.base import (
     INTEGER_INDEXED_FIELDS,
     KEYWORD_INDEXED_FIELDS,
@@ -57,20 +67,24 @@ from retrieval.index.base import (
     SparseVector,
 )
 from retrieval.index.engine_errors import engine_errors, logger
-from retrieval.index.filters import match_any_conditions
-from retrieval.index.ranking import SideQuery, plan_search
-from retrieval.index.validation import canonical_id, check_dense, check_sparse, payload_dict
-
-if TYPE_CHECKING:  # aliases that exist only in qdrant-edge's stub
-    from qdrant_edge import ConditionType, NamedVector
+from retrieval.index.ranking import plan_search
 
 ENGINE = "qdrant-edge"
-DENSE = "dense"
-SPARSE = "sparse"
+DENSE, SPARSE = edge_requests.DENSE, edge_requests.SPARSE
+
+
+@dataclass(eq=False)
+class _Generation:
+    """One open shard. ``readers`` counts the searches pinned on it (under the state lock)."""
+
+    number: int
+    shard: EdgeShard
+    readers: int = 0
+    dropped: bool = False
 
 
 class EdgeIndex:
-    """``ChunkIndex`` over a qdrant-edge shard at ``path`` with ``dim``-sized dense vectors.
+    """``GenerationalIndex`` over qdrant-edge shards under ``path``, ``dim``-sized dense vectors.
 
     Raises ``ValueError`` for a non-positive ``dim`` or ``batch_size`` (and, from its
     methods, for malformed chunks or queries); ``ConfigurationError`` when the shard at
@@ -86,34 +100,27 @@ class EdgeIndex:
         self.path = Path(path)
         self.dim = dim
         self._batch_size = batch_size
+        # Writes, opening, switching, dropping and closing; never held by a search.
         self._write_lock = threading.Lock()
-        self._shard: EdgeShard | None = None
+        # Guards the references below and the pins; waited on by a drop.
+        self._state = threading.Condition()
+        self._live: _Generation | None = None
+        self._building: _Generation | None = None
+        self._retired: dict[int, _Generation] = {}
         self._closed = False
+
+    # -- ChunkIndex ---------------------------------------------------------------------
 
     def ensure_ready(self) -> None:
         with self._write_lock:
-            shard = self._open_locked()
-            with engine_errors(ENGINE, "create payload indexes"):
-                existing = shard.info().payload_schema
-                for name in KEYWORD_INDEXED_FIELDS:
-                    if name not in existing:
-                        shard.update(
-                            UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword)
-                        )
-                for name in INTEGER_INDEXED_FIELDS:
-                    if name not in existing:
-                        shard.update(
-                            UpdateOperation.create_field_index(name, PayloadSchemaType.Integer)
-                        )
+            live = self._open_live_locked()
+            _create_payload_indexes(live.shard)
 
     def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
-        points = [self._point(chunk) for chunk in chunks]  # validate all before writing any
-        if not points:
-            return
-        shard = self._ready_shard()
-        with self._write_lock, engine_errors(ENGINE, "write chunks"):
-            for batch in _batches(points, self._batch_size):
-                shard.update(UpdateOperation.upsert_points(batch))
+        # Every chunk is validated before any is written.
+        points = [edge_requests.point(chunk, self.dim) for chunk in chunks]
+        if points:
+            self._write(None, edge_requests.upserts(points, self._batch_size), "write chunks")
 
     def search(
         self,
@@ -125,6 +132,184 @@ class EdgeIndex:
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
         rrf_k: int = 60,
+    ) -> list[Hit]:
+        return self._search(
+            None,
+            dense=dense,
+            sparse=sparse,
+            flt=flt,
+            limit=limit,
+            mode=mode,
+            prefetch_limit=prefetch_limit,
+            rrf_k=rrf_k,
+        )
+
+    def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
+        op = edge_requests.delete_document_op(document_id, keep_version)
+        self._write(None, [op], "delete a document's chunks")
+
+    def delete_version(self, document_id: str, version: int) -> None:
+        self._write(
+            None,
+            [edge_requests.delete_version_op(document_id, version)],
+            "delete a version's chunks",
+        )
+
+    def set_roles(self, document_id: str, roles: Sequence[str]) -> None:
+        self._write(
+            None, [edge_requests.set_roles_op(document_id, roles)], "change a document's roles"
+        )
+
+    def count(self, *, document_id: str | None = None) -> int:
+        return self._count(None, document_id)
+
+    def close(self) -> None:
+        """Release every shard and its WAL lock; idempotent; later operations raise.
+
+        Best effort: a failure to flush or close is logged, not raised, so shutting down
+        never fails because the engine already broke (the WAL holds acknowledged writes).
+        """
+        with self._write_lock:
+            with self._state:
+                self._closed = True
+                generations = [self._live, self._building, *self._retired.values()]
+                self._live, self._building, self._retired = None, None, {}
+            for generation in generations:
+                if generation is not None:
+                    _close_shard(generation)
+
+    def __enter__(self) -> EdgeIndex:
+        self.ensure_ready()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- GenerationalIndex ----------------------------------------------------------------
+
+    def live_generation(self) -> int:
+        return self._open_live().number
+
+    def generations(self) -> list[int]:
+        live = self._open_live()
+        return sorted({live.number, *edge_layout.list_generations(self.path)})
+
+    def create_generation(self) -> EdgeGeneration:
+        with self._write_lock:
+            live = self._open_live_locked()
+            if self._building is not None:
+                raise ConflictError(
+                    f"generation {self._building.number} of the index is being built already"
+                )
+            number = max([live.number, *edge_layout.list_generations(self.path)]) + 1
+            path = edge_layout.generation_path(self.path, number)
+            shard = self._load(path)
+            generation = _Generation(number, shard)
+            try:
+                _create_payload_indexes(shard)
+            except BaseException:
+                self._discard(generation)
+                raise
+            with self._state:
+                self._building = generation
+            return EdgeGeneration(self, generation)
+
+    def switch_to(self, generation: int) -> None:
+        with self._write_lock:
+            live = self._open_live_locked()
+            if generation == live.number:
+                return
+            target = self._known_locked(generation)
+            if target is None:
+                if generation not in edge_layout.list_generations(self.path):
+                    raise NotFoundError(f"index generation {generation} does not exist")
+                target = _Generation(
+                    generation, self._load(edge_layout.generation_path(self.path, generation))
+                )
+                with self._state:  # tracked, so a drop or close releases it if this fails
+                    self._retired[generation] = target
+            with engine_errors(ENGINE, "make a generation live"):
+                target.shard.flush()
+            try:
+                edge_layout.write_live(self.path, generation)
+            except OSError as exc:
+                logger.warning("%s: could not write the live pointer", ENGINE, exc_info=True)
+                raise DependencyUnavailableError(
+                    f"The search index is unavailable: {ENGINE} could not switch generations."
+                ) from exc
+            with self._state:
+                if self._building is target:
+                    self._building = None
+                self._retired.pop(generation, None)
+                self._retired[live.number] = live
+                self._live = target
+
+    def drop_generation(self, generation: int) -> None:
+        with self._write_lock:
+            live = self._open_live_locked()
+            if generation == live.number:
+                raise ConflictError(f"index generation {generation} is live; switch first")
+            known = self._known_locked(generation)
+            if known is not None:
+                self._discard(known)
+            if generation in edge_layout.list_generations(self.path):
+                try:
+                    edge_layout.remove_generation(self.path, generation)
+                except OSError as exc:
+                    logger.warning("%s: could not remove a generation", ENGINE, exc_info=True)
+                    raise DependencyUnavailableError(
+                        f"The search index is unavailable: {ENGINE} could not drop a generation."
+                    ) from exc
+
+    # -- shared by the live index and its generations --------------------------------------
+
+    def _write(
+        self, generation: _Generation | None, ops: list[UpdateOperation], action: str
+    ) -> None:
+        """Apply ``ops`` to ``generation``, or to the live one and the one being built."""
+        if generation is None:
+            self._open_live()
+        with self._write_lock:
+            if generation is not None:
+                with engine_errors(ENGINE, action):
+                    self._check_usable(generation)
+                    for op in ops:
+                        generation.shard.update(op)
+                return
+            live = self._usable_live()
+            with engine_errors(ENGINE, action):
+                for op in ops:
+                    live.shard.update(op)
+            building = self._building
+            if building is None:
+                return
+            try:
+                for op in ops:
+                    building.shard.update(op)
+            except Exception:  # noqa: BLE001 - the live write stands; the builder reconciles
+                logger.warning(
+                    "%s: could not mirror a write to generation %d being built",
+                    ENGINE,
+                    building.number,
+                    exc_info=True,
+                )
+
+    def _search(
+        self,
+        generation: _Generation | None,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode,
+        prefetch_limit: int,
+        rrf_k: int,
     ) -> list[Hit]:
         plan = plan_search(
             dense=dense,
@@ -138,10 +323,9 @@ class EdgeIndex:
         )
         if plan is None:
             return []
-        shard = self._ready_shard()
-        engine_filter = _edge_filter(flt)
-        requests = [_side_request(side, engine_filter) for side in plan.sides]
-        with engine_errors(ENGINE, "search"):
+        engine_filter = edge_requests.engine_filter(flt)
+        requests = [edge_requests.side_request(side, engine_filter) for side in plan.sides]
+        with self._reading(generation) as shard, engine_errors(ENGINE, "search"):
             if len(requests) == 1:
                 answers = [shard.query(requests[0])]
             else:
@@ -158,128 +342,194 @@ class EdgeIndex:
             if point_id in payloads
         ]
 
-    def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
-        must: list[ConditionType] = [FieldCondition("document_id", match=MatchValue(document_id))]
-        must_not: list[ConditionType] | None = None
-        if keep_version is not None:
-            must_not = [FieldCondition("document_version", match=MatchValue(keep_version))]
-        shard = self._ready_shard()
-        with self._write_lock, engine_errors(ENGINE, "delete a document's chunks"):
-            shard.update(
-                UpdateOperation.delete_points_by_filter(Filter(must=must, must_not=must_not))
-            )
-
-    def delete_version(self, document_id: str, version: int) -> None:
-        must: list[ConditionType] = [
-            FieldCondition("document_id", match=MatchValue(document_id)),
-            FieldCondition("document_version", match=MatchValue(version)),
-        ]
-        shard = self._ready_shard()
-        with self._write_lock, engine_errors(ENGINE, "delete a version's chunks"):
-            shard.update(UpdateOperation.delete_points_by_filter(Filter(must=must)))
-
-    def set_roles(self, document_id: str, roles: Sequence[str]) -> None:
-        flt = Filter(must=[FieldCondition("document_id", match=MatchValue(document_id))])
-        shard = self._ready_shard()
-        with self._write_lock, engine_errors(ENGINE, "change a document's roles"):
-            shard.update(UpdateOperation.set_payload_by_filter(flt, {"roles": sorted(roles)}))
-
-    def count(self, *, document_id: str | None = None) -> int:
+    def _count(self, generation: _Generation | None, document_id: str | None) -> int:
         flt = None
         if document_id is not None:
             flt = Filter(must=[FieldCondition("document_id", match=MatchValue(document_id))])
-        shard = self._ready_shard()
-        with engine_errors(ENGINE, "count chunks"):
+        with self._reading(generation) as shard, engine_errors(ENGINE, "count chunks"):
             return shard.count(CountRequest(exact=True, filter=flt))
 
-    def close(self) -> None:
-        """Release the shard and its WAL lock; idempotent; later operations raise.
+    @contextmanager
+    def _reading(self, generation: _Generation | None) -> Iterator[EdgeShard]:
+        """Pin ``generation`` (default: the live one) for one read; a drop waits for it."""
+        if generation is None:
+            self._open_live()
+        with self._state:
+            target = generation if generation is not None else self._live
+            if self._closed or target is None:
+                raise DependencyUnavailableError("The search index is closed.")
+            self._check_usable(target)
+            target.readers += 1
+        try:
+            yield target.shard
+        finally:
+            with self._state:
+                target.readers -= 1
+                self._state.notify_all()
 
-        Best effort: a failure to flush or close is logged, not raised, so shutting down
-        never fails because the engine already broke (the WAL holds acknowledged writes).
-        """
-        with self._write_lock:
-            self._closed = True
-            shard, self._shard = self._shard, None
-            if shard is None:
-                return
-            try:
-                shard.flush()
-                shard.close()
-            except Exception:  # noqa: BLE001 - shutdown is best effort; logged with traceback
-                logger.warning("%s: could not close the index cleanly", ENGINE, exc_info=True)
-
-    def __enter__(self) -> EdgeIndex:
-        self.ensure_ready()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _ready_shard(self) -> EdgeShard:
-        shard = self._shard
-        if shard is None:
-            self.ensure_ready()
-            shard = self._shard
-        if shard is None or self._closed:
-            raise DependencyUnavailableError("The search index is closed.")
-        return shard
-
-    def _open_locked(self) -> EdgeShard:
+    def _check_usable(self, generation: _Generation) -> None:
         if self._closed:
             raise DependencyUnavailableError("The search index is closed.")
-        if self._shard is not None:
-            return self._shard
+        if generation.dropped:
+            raise DependencyUnavailableError("This generation of the search index was dropped.")
+
+    def _usable_live(self) -> _Generation:
+        live = self._live
+        if self._closed or live is None:
+            raise DependencyUnavailableError("The search index is closed.")
+        return live
+
+    def _open_live(self) -> _Generation:
+        live = self._live
+        if live is not None and not self._closed:
+            return live
+        with self._write_lock:
+            return self._open_live_locked()
+
+    def _open_live_locked(self) -> _Generation:
+        if self._closed:
+            raise DependencyUnavailableError("The search index is closed.")
+        if self._live is not None:
+            return self._live
+        number = edge_layout.read_live(self.path)
+        fresh = number is None
+        number = 1 if number is None else number
+        shard = self._load(edge_layout.generation_path(self.path, number))
+        if fresh:
+            try:
+                edge_layout.write_live(self.path, number)
+            except OSError as exc:
+                shard.close()
+                raise _open_error(exc) from exc
+        live = _Generation(number, shard)
+        with self._state:
+            self._live = live
+        return live
+
+    def _known_locked(self, number: int) -> _Generation | None:
+        building = self._building
+        if building is not None and building.number == number:
+            return building
+        return self._retired.get(number)
+
+    def _discard(self, generation: _Generation) -> None:
+        """Stop using an open non-live generation: wait for its readers, close its shard."""
+        with self._state:
+            if self._building is generation:
+                self._building = None
+            self._retired.pop(generation.number, None)
+            generation.dropped = True
+            while generation.readers:
+                self._state.wait()
+        _close_shard(generation)
+
+    def _load(self, path: Path) -> EdgeShard:
         config = EdgeConfig(
             vectors={DENSE: EdgeVectorParams(size=self.dim, distance=Distance.Cosine)},
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(parents=True, exist_ok=True)
             # With a config, load creates the shard in an empty directory and checks an
             # existing one against it.
-            self._shard = EdgeShard.load(str(self.path), config)
+            return EdgeShard.load(str(path), config)
         except Exception as exc:
             raise _open_error(exc) from exc
-        return self._shard
-
-    def _point(self, chunk: IndexedChunk) -> Point:
-        check_dense(chunk.dense, self.dim)
-        check_sparse(chunk.sparse)
-        vectors: dict[str, NamedVector] = {
-            DENSE: [float(x) for x in chunk.dense],
-            SPARSE: EdgeSparseVector(list(chunk.sparse.indices), list(chunk.sparse.values)),
-        }
-        return Point(canonical_id(chunk.id), vectors, payload_dict(chunk.payload))
 
 
-def _edge_filter(flt: SearchFilter) -> Filter:
-    must: list[ConditionType] = [
-        FieldCondition(key, match=MatchAny(values)) for key, values in match_any_conditions(flt)
-    ]
-    return Filter(must=must)
+class EdgeGeneration:
+    """``IndexGeneration``: one non-live generation of an ``EdgeIndex``, written directly.
 
+    It shares its index's locks and shard, so a switch makes exactly what was written
+    here live. ``close`` lets go of the handle; the generation stays.
+    """
 
-def _side_request(side: SideQuery, engine_filter: Filter) -> QueryRequest:
-    vector = side.vector
-    if isinstance(vector, SparseVector):
-        query = Query.Nearest(
-            EdgeSparseVector(list(vector.indices), list(vector.values)), using=SPARSE
+    def __init__(self, index: EdgeIndex, generation: _Generation) -> None:
+        self._index = index
+        self._generation = generation
+        self._closed = False
+
+    @property
+    def number(self) -> int:
+        return self._generation.number
+
+    def ensure_ready(self) -> None:
+        self._target()
+
+    def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+        points = [edge_requests.point(chunk, self._index.dim) for chunk in chunks]
+        if points:
+            self._index._write(
+                self._target(),
+                edge_requests.upserts(points, self._index._batch_size),
+                "write chunks",
+            )
+
+    def search(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+        rrf_k: int = 60,
+    ) -> list[Hit]:
+        return self._index._search(
+            self._target(),
+            dense=dense,
+            sparse=sparse,
+            flt=flt,
+            limit=limit,
+            mode=mode,
+            prefetch_limit=prefetch_limit,
+            rrf_k=rrf_k,
         )
-    else:
-        query = Query.Nearest([float(x) for x in vector], using=DENSE)
-    return QueryRequest(
-        limit=side.limit,
-        query=query,
-        filter=engine_filter,
-        with_payload=False,
-        with_vector=False,
-    )
+
+    def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
+        op = edge_requests.delete_document_op(document_id, keep_version)
+        self._index._write(self._target(), [op], "delete a document's chunks")
+
+    def delete_version(self, document_id: str, version: int) -> None:
+        op = edge_requests.delete_version_op(document_id, version)
+        self._index._write(self._target(), [op], "delete a version's chunks")
+
+    def set_roles(self, document_id: str, roles: Sequence[str]) -> None:
+        op = edge_requests.set_roles_op(document_id, roles)
+        self._index._write(self._target(), [op], "change a document's roles")
+
+    def count(self, *, document_id: str | None = None) -> int:
+        return self._index._count(self._target(), document_id)
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _target(self) -> _Generation:
+        if self._closed:
+            raise DependencyUnavailableError("This handle on the search index is closed.")
+        return self._generation
+
+
+def _create_payload_indexes(shard: EdgeShard) -> None:
+    with engine_errors(ENGINE, "create payload indexes"):
+        existing = shard.info().payload_schema
+        for name in KEYWORD_INDEXED_FIELDS:
+            if name not in existing:
+                shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
+        for name in INTEGER_INDEXED_FIELDS:
+            if name not in existing:
+                shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Integer))
+
+
+def _close_shard(generation: _Generation) -> None:
+    try:
+        generation.shard.flush()
+        generation.shard.close()
+    except Exception:  # noqa: BLE001 - closing is best effort; logged with traceback
+        logger.warning(
+            "%s: could not close generation %d cleanly", ENGINE, generation.number, exc_info=True
+        )
 
 
 def _open_error(exc: Exception) -> Exception:
@@ -299,8 +549,3 @@ def _open_error(exc: Exception) -> Exception:
     return DependencyUnavailableError(
         f"The search index is unavailable: {ENGINE} could not open the index."
     )
-
-
-def _batches(items: list[Point], size: int) -> Iterator[list[Point]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -1,4 +1,4 @@
-"""The ``ChunkIndex`` contract, run against every adapter.
+"""The ``ChunkIndex`` and ``GenerationalIndex`` contracts, run against every adapter.
 
 ``EdgeIndex`` (qdrant-edge, in-process) and ``QdrantClientIndex`` in qdrant-client's
 local mode (the same client code that talks to a Qdrant server) get the same upserts,
@@ -9,8 +9,10 @@ from the real BM25 encoder.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +20,33 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from qdrant_client import QdrantClient, models
+from qdrant_edge import (
+    Distance,
+    EdgeConfig,
+    EdgeShard,
+    EdgeSparseVectorParams,
+    EdgeVectorParams,
+    Modifier,
+    Point,
+    UpdateOperation,
+)
+from qdrant_edge import SparseVector as EdgeSparseVector
 
-from kernel.errors import ConfigurationError, DependencyUnavailableError
-from retrieval.index.base import ChunkIndex, Hit, IndexedChunk, SearchFilter, SearchMode
+from kernel.errors import (
+    ConfigurationError,
+    ConflictError,
+    DependencyUnavailableError,
+    NotFoundError,
+)
+from retrieval.index.base import (
+    ChunkIndex,
+    GenerationalIndex,
+    Hit,
+    IndexedChunk,
+    SearchFilter,
+    SearchMode,
+)
 from retrieval.index.client import QdrantClientIndex, from_local_path, from_url
 from retrieval.index.edge import EdgeIndex
 from retrieval.sparse import BM25SparseEncoder
@@ -588,6 +614,9 @@ def test_closed_index_raises_dependency_unavailable(
         operation(idx, corpus)
 
 
+# The refused local-mode client leaves its lock file to the garbage collector; it is
+# collected inside the test (below) so that this filter, not a later test, sees it.
+@pytest.mark.filterwarnings("ignore:unclosed file .*qdrant-local/.lock:ResourceWarning")
 def test_second_owner_of_the_same_path_is_refused_with_a_clear_message(
     adapter: str, tmp_path: Path
 ) -> None:
@@ -604,6 +633,8 @@ def test_second_owner_of_the_same_path_is_refused_with_a_clear_message(
         assert owner.count() == 0  # the owner is unaffected
     finally:
         owner.close()
+        caught = None  # type: ignore[assignment]  # drop the traceback holding the lock file
+        gc.collect()
 
 
 def test_reopening_with_another_dimension_is_a_configuration_error(
@@ -629,12 +660,12 @@ def test_broken_engine_surfaces_as_dependency_unavailable(
     idx.ensure_ready()
     idx.upsert(role_corpus(encoder))
     if isinstance(idx, QdrantClientIndex):
-        idx._client.delete_collection(idx.collection)
+        idx._client.delete_collection(f"{idx.collection}__g{idx.live_generation()}")
     else:
         assert isinstance(idx, EdgeIndex)
-        shard = idx._shard
-        assert shard is not None
-        shard.close()
+        live = idx._live
+        assert live is not None
+        live.shard.close()
     try:
         with pytest.raises(DependencyUnavailableError) as caught:
             search(idx, encoder, ENG)
@@ -721,5 +752,336 @@ def test_unreachable_server_is_dependency_unavailable_without_leaking_the_key() 
         assert "127.0.0.1" not in caught.value.message
         with pytest.raises(DependencyUnavailableError):
             idx.search(dense=QUERY_DENSE, sparse=None, flt=ENG, limit=3)
+    finally:
+        idx.close()
+
+
+# --- generations: rebuild beside the live index, switch atomically ----------------------
+
+
+def open_generational(adapter: str, path: Path, dim: int = DIM) -> GenerationalIndex:
+    opened = OPENERS[adapter](path, dim)
+    assert isinstance(opened, GenerationalIndex)
+    return opened
+
+
+@pytest.fixture
+def gindex(adapter: str, tmp_path: Path) -> Iterator[GenerationalIndex]:
+    idx = open_generational(adapter, tmp_path)
+    idx.ensure_ready()
+    yield idx
+    idx.close()
+
+
+def renamed(corpus: Sequence[IndexedChunk], prefix: str) -> list[IndexedChunk]:
+    """The same chunks under other ids and names: what a rebuild with new chunk ids gives."""
+    return [
+        IndexedChunk(
+            cid(f"{prefix}{c.payload['name']}"),
+            c.dense,
+            c.sparse,
+            {**c.payload, "name": f"{prefix}{c.payload['name']}"},
+        )
+        for c in corpus
+    ]
+
+
+OLD_ENG = ["eng-1", "both", "eng-2"]
+NEW_ENG = ["new-eng-1", "new-both", "new-eng-2"]
+
+
+def test_a_fresh_index_is_generation_1(gindex: GenerationalIndex) -> None:
+    assert gindex.live_generation() == 1
+    assert gindex.generations() == [1]
+
+
+def test_a_new_generation_is_invisible_until_switched_to(
+    gindex: GenerationalIndex, encoder: BM25SparseEncoder
+) -> None:
+    corpus = role_corpus(encoder)
+    gindex.upsert(corpus)
+    generation = gindex.create_generation()
+    assert generation.number == 2
+    assert gindex.generations() == [1, 2]
+    generation.upsert(renamed(corpus, "new-"))
+
+    assert names(search(gindex, encoder, ENG)) == OLD_ENG  # live: the old chunks only
+    assert names(search(generation, encoder, ENG)) == NEW_ENG  # the new one: its own
+    assert gindex.live_generation() == 1
+
+    gindex.switch_to(generation.number)
+
+    assert gindex.live_generation() == 2
+    for mode in MODES:
+        assert all(n.startswith("new-") for n in names(search(gindex, encoder, ENG, mode)))
+    assert names(search(gindex, encoder, ENG)) == NEW_ENG
+    assert gindex.count() == len(corpus)
+    gindex.switch_to(2)  # switching to the live one does nothing
+    assert gindex.live_generation() == 2
+
+
+def test_writes_through_the_live_index_reach_the_generation_being_built(
+    gindex: GenerationalIndex, encoder: BM25SparseEncoder
+) -> None:
+    corpus = versioned_corpus(encoder)
+    gindex.upsert(corpus[:3])  # doc-a, before the new generation exists: not copied
+    generation = gindex.create_generation()
+
+    gindex.upsert(corpus[3:])  # doc-b, versions 1 and 2: mirrored
+    assert generation.count() == 4
+    assert generation.count(document_id="doc-a") == 0
+    gindex.delete_version("doc-b", 1)
+    assert generation.count(document_id="doc-b") == 2
+    gindex.set_roles("doc-b", ["hr"])
+    hr_b = SearchFilter(roles=frozenset({"hr"}), document_ids=frozenset({"doc-b"}))
+    assert names(search(generation, encoder, hr_b, "dense")) == ["b-v2-0", "b-v2-1"]
+    gindex.delete_document("doc-b", keep_version=7)
+    assert generation.count() == 0
+    assert gindex.count() == 3  # the live writes happened too
+
+    gindex.upsert(corpus[3:])
+    gindex.switch_to(generation.number)
+    assert gindex.count() == 4  # live now: what was mirrored, nothing of doc-a
+    gindex.upsert(corpus[:3])
+    assert gindex.count() == 7
+
+
+def test_a_dropped_generation_leaves_the_live_index_untouched(
+    gindex: GenerationalIndex, encoder: BM25SparseEncoder
+) -> None:
+    corpus = role_corpus(encoder)
+    gindex.upsert(corpus)
+    generation = gindex.create_generation()
+    generation.upsert(renamed(corpus, "new-"))
+    before = [(h.id, h.score) for h in search(gindex, encoder, HR)]
+
+    gindex.drop_generation(generation.number)
+
+    assert gindex.generations() == [1]
+    assert gindex.live_generation() == 1
+    assert [(h.id, h.score) for h in search(gindex, encoder, HR)] == before
+    assert gindex.count() == len(corpus)
+    with pytest.raises(DependencyUnavailableError):
+        generation.upsert(corpus[:1])
+    with pytest.raises(DependencyUnavailableError):
+        generation.count()
+    gindex.upsert(renamed(corpus[:1], "late-"))  # no longer mirrored anywhere: still fine
+    assert gindex.count() == len(corpus) + 1
+    again = gindex.create_generation()  # the next build can start
+    assert again.count() == 0
+    assert gindex.generations() == [1, again.number]
+
+
+def test_generation_misuse_is_refused(gindex: GenerationalIndex) -> None:
+    with pytest.raises(ConflictError):
+        gindex.drop_generation(1)
+    with pytest.raises(NotFoundError):
+        gindex.switch_to(9)
+    gindex.drop_generation(9)  # unknown: nothing to do
+    gindex.create_generation()
+    with pytest.raises(ConflictError):
+        gindex.create_generation()  # one build at a time
+    assert gindex.live_generation() == 1
+
+
+def test_after_a_restart_the_switched_generation_is_the_one_opened(
+    adapter: str, tmp_path: Path, encoder: BM25SparseEncoder
+) -> None:
+    corpus = role_corpus(encoder)
+    first = open_generational(adapter, tmp_path)
+    try:
+        first.ensure_ready()
+        first.upsert(corpus)
+        generation = first.create_generation()
+        generation.upsert(renamed(corpus, "new-"))
+        first.switch_to(generation.number)
+    finally:
+        first.close()
+
+    reopened = open_generational(adapter, tmp_path)
+    try:
+        reopened.ensure_ready()
+        assert reopened.live_generation() == 2
+        assert names(search(reopened, encoder, ENG)) == NEW_ENG
+        assert reopened.generations() == [1, 2]  # the old one waits to be dropped
+        reopened.drop_generation(1)
+        assert reopened.generations() == [2]
+        assert names(search(reopened, encoder, ENG)) == NEW_ENG
+    finally:
+        reopened.close()
+
+
+def test_a_failed_build_dropped_after_a_restart_leaves_the_live_index_untouched(
+    adapter: str, tmp_path: Path, encoder: BM25SparseEncoder
+) -> None:
+    """A re-index that died mid-way: its half-built generation is dropped by the next one."""
+    corpus = role_corpus(encoder)
+    first = open_generational(adapter, tmp_path)
+    try:
+        first.ensure_ready()
+        first.upsert(corpus)
+        first.create_generation().upsert(renamed(corpus[:2], "new-"))
+    finally:
+        first.close()  # the process dies here
+
+    reopened = open_generational(adapter, tmp_path)
+    try:
+        reopened.ensure_ready()
+        assert reopened.live_generation() == 1
+        assert reopened.generations() == [1, 2]
+        assert names(search(reopened, encoder, ENG)) == OLD_ENG
+        reopened.drop_generation(2)
+        assert reopened.generations() == [1]
+        assert names(search(reopened, encoder, ENG)) == OLD_ENG
+        assert reopened.create_generation().number == 2
+    finally:
+        reopened.close()
+
+
+def test_searches_across_a_switch_see_the_old_or_the_new_generation_never_an_error(
+    gindex: GenerationalIndex, encoder: BM25SparseEncoder
+) -> None:
+    corpus = role_corpus(encoder)
+    gindex.upsert(corpus)
+    stop = threading.Event()
+    seen: list[list[str]] = []
+
+    def ask() -> None:
+        while not stop.is_set():
+            seen.append(names(search(gindex, encoder, ENG)))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        readers = [pool.submit(ask) for _ in range(3)]
+        try:
+            for round_ in range(3):
+                generation = gindex.create_generation()
+                generation.upsert(renamed(corpus, "new-" if round_ % 2 == 0 else ""))
+                previous = gindex.live_generation()
+                gindex.switch_to(generation.number)
+                gindex.drop_generation(previous)
+        finally:
+            stop.set()
+        for reader in readers:
+            reader.result()  # re-raises a reader's error
+    assert seen
+    assert {tuple(s) for s in seen} <= {tuple(OLD_ENG), tuple(NEW_ENG)}
+    assert names(search(gindex, encoder, ENG)) == NEW_ENG
+    assert gindex.generations() == [4]
+
+
+def make_generation_0(adapter: str, path: Path, corpus: Sequence[IndexedChunk]) -> None:
+    """An index as ragline wrote it before generations: a shard in the index path itself,
+    or a plain collection named like the configured one (as the cluster's collection job
+    creates it)."""
+    if adapter == "edge":
+        config = EdgeConfig(
+            vectors={"dense": EdgeVectorParams(size=DIM, distance=Distance.Cosine)},
+            sparse_vectors={"sparse": EdgeSparseVectorParams(modifier=Modifier.Idf)},
+        )
+        (path / "edge").mkdir()
+        shard = EdgeShard.load(str(path / "edge"), config)
+        points = [
+            Point(
+                c.id,
+                {
+                    "dense": list(c.dense),
+                    "sparse": EdgeSparseVector(list(c.sparse.indices), list(c.sparse.values)),
+                },
+                dict(c.payload),
+            )
+            for c in corpus
+        ]
+        shard.update(UpdateOperation.upsert_points(points))
+        shard.close()
+        return
+    client = QdrantClient(path=str(path / "qdrant-local"))
+    client.create_collection(
+        "chunks",
+        vectors_config={"dense": models.VectorParams(size=DIM, distance=models.Distance.COSINE)},
+        sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+    )
+    client.upsert(
+        "chunks",
+        points=[
+            models.PointStruct(
+                id=c.id,
+                vector={
+                    "dense": list(c.dense),
+                    "sparse": models.SparseVector(
+                        indices=list(c.sparse.indices), values=list(c.sparse.values)
+                    ),
+                },
+                payload=dict(c.payload),
+            )
+            for c in corpus
+        ],
+    )
+    client.close()
+
+
+def test_an_index_from_before_generations_is_generation_0_and_switches_away(
+    adapter: str, tmp_path: Path, encoder: BM25SparseEncoder
+) -> None:
+    corpus = role_corpus(encoder)
+    make_generation_0(adapter, tmp_path, corpus)
+    idx = open_generational(adapter, tmp_path)
+    try:
+        idx.ensure_ready()
+        assert idx.live_generation() == 0
+        assert idx.generations() == [0]
+        assert names(search(idx, encoder, ENG)) == OLD_ENG
+        idx.upsert(renamed(corpus[:1], "late-"))  # it keeps taking writes
+        assert idx.count() == len(corpus) + 1
+
+        generation = idx.create_generation()
+        assert generation.number == 1
+        generation.upsert(renamed(corpus, "new-"))
+        assert names(search(idx, encoder, ENG)) == OLD_ENG
+        idx.switch_to(1)
+        assert idx.live_generation() == 1
+        assert names(search(idx, encoder, ENG)) == NEW_ENG
+        foreign = tmp_path / "edge" / "operator-notes.txt"  # not the engine's: must stay
+        if adapter == "edge":
+            foreign.write_text("keep me")
+        idx.drop_generation(0)
+        assert idx.generations() == [1]
+        assert names(search(idx, encoder, ENG)) == NEW_ENG
+        if adapter == "edge":
+            assert foreign.read_text() == "keep me"
+            assert sorted(p.name for p in (tmp_path / "edge").iterdir()) == [
+                "LIVE",
+                "g1",
+                "operator-notes.txt",
+            ]
+    finally:
+        idx.close()
+    reopened = open_generational(adapter, tmp_path)
+    try:
+        reopened.ensure_ready()
+        assert (reopened.live_generation(), reopened.generations()) == (1, [1])
+        assert names(search(reopened, encoder, ENG)) == NEW_ENG
+    finally:
+        reopened.close()
+
+
+def test_a_switch_away_from_generation_0_interrupted_half_way_is_finished(
+    tmp_path: Path, encoder: BM25SparseEncoder
+) -> None:
+    """The server adapter's one two-step switch: generation 0's collection deleted, the
+    alias not yet made. Readers already see the new generation; the next start finishes."""
+    corpus = role_corpus(encoder)
+    make_generation_0("client", tmp_path, corpus)
+    idx = from_local_path(tmp_path / "qdrant-local", "chunks", DIM)
+    try:
+        idx.ensure_ready()
+        idx.create_generation().upsert(renamed(corpus, "new-"))
+        idx._client.delete_collection("chunks")  # the switch stops after its first step
+        assert names(search(idx, encoder, ENG)) == NEW_ENG
+        assert idx.live_generation() == 1
+        idx.ensure_ready()
+        aliases = {a.alias_name: a.collection_name for a in idx._client.get_aliases().aliases}
+        assert aliases == {"chunks": "chunks__g1"}
+        idx.upsert(renamed(corpus[:1], "late-"))
+        assert idx.count() == len(corpus) + 1
     finally:
         idx.close()

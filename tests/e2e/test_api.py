@@ -255,6 +255,8 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "/documents": {"get"},
         "/documents/{document_id}": {"get", "delete"},
         "/documents/{document_id}/retry": {"post"},
+        "/reindex": {"get", "post"},
+        "/reindex/{reindex_id}": {"get"},
     }
     assert {path: set(ops) for path, ops in spec["paths"].items()} == public | protected
 

@@ -3,7 +3,7 @@
 Real SQLite files and real PostgreSQL databases (tests/postgres_db.py). The schema
 the revisions build is compared with the models by Alembic's autogenerate, so a model
 changed without a revision fails here. Behind-head cases use a copy of the revisions
-with one test revision added (``0002``), since the real history has one revision.
+with one test revision added (``0003``) after the real ones.
 """
 
 from __future__ import annotations
@@ -51,10 +51,12 @@ from ingest.registry_tables import Base
 from kernel.errors import ConfigurationError
 from kernel.settings import get_settings
 from ragline.db_cli import db_app
-from ragline.schema import BASELINE, current_revision, ensure_schema, head_revision, upgrade
+from ragline.schema import current_revision, ensure_schema, head_revision, upgrade
 from tests.postgres_db import admin_url, fresh_database
 
 pytestmark = pytest.mark.service
+
+HEAD = "0002"  # the last real revision
 
 BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(ragline.__file__).parent / "migrations"
@@ -128,7 +130,7 @@ def test_head_builds_exactly_the_models_schema_even_in_distributed_mode(db_url: 
 
     ensure_schema(db_url, auto_upgrade=False)  # an empty database is created either way
 
-    assert current_revision(db_url) == head_revision() == BASELINE
+    assert current_revision(db_url) == head_revision() == HEAD
     assert _tables(db_url) == MODEL_TABLES | {"alembic_version"}
     assert _differences(db_url) == []
 
@@ -147,7 +149,7 @@ def test_the_comparison_sees_a_model_column_the_revisions_lack(db_url: str) -> N
 def test_revisions_never_import_the_models() -> None:
     ours = ("ingest", "answer", "ragline", "kernel", "retrieval", "chunkers", "text")
     revisions = sorted((MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
-    assert [p.name for p in revisions] == ["0001_baseline.py"]
+    assert [p.name for p in revisions] == ["0001_baseline.py", "0002_reindex_runs.py"]
     for path in revisions:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
@@ -258,9 +260,11 @@ def test_a_registry_from_before_migrations_is_adopted_and_keeps_its_rows(
         assert current_revision(url) is None
 
         # As ragline.runtime calls it: embedded (SQLite) may migrate, distributed not.
+        # Adoption stamps the baseline and then upgrades either way: the revisions after
+        # the baseline find exactly the baseline (a table of theirs made early would fail).
         ensure_schema(url, auto_upgrade=backend == "sqlite")
 
-        assert current_revision(url) == BASELINE
+        assert current_revision(url) == HEAD
         assert _differences(url) == []
         registry = Registry(url)
         try:
@@ -281,13 +285,13 @@ def test_a_registry_from_before_migrations_is_adopted_and_keeps_its_rows(
 
 # -- behind head: refused in distributed mode, migrated in embedded mode ------------
 
-_TEST_REVISION = '''"""A test revision after the baseline: a note per bucket."""
+_TEST_REVISION = '''"""A test revision after the real ones: a note per bucket."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -306,39 +310,39 @@ def downgrade() -> None:
 
 
 @pytest.fixture
-def migrations_0002(tmp_path: Path) -> str:
-    """The real revisions plus a test revision 0002, as a script location."""
+def migrations_0003(tmp_path: Path) -> str:
+    """The real revisions plus a test revision 0003, as a script location."""
     where = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, where, ignore=shutil.ignore_patterns("__pycache__"))
-    (where / "versions" / "0002_bucket_note.py").write_text(_TEST_REVISION)
+    (where / "versions" / "0003_bucket_note.py").write_text(_TEST_REVISION)
     return str(where)
 
 
 def test_distributed_refuses_a_database_behind_head_and_changes_nothing(
-    db_url: str, migrations_0002: str
+    db_url: str, migrations_0003: str
 ) -> None:
     ensure_schema(db_url, auto_upgrade=False)
-    assert current_revision(db_url) == "0001"
-    assert head_revision(migrations_0002) == "0002"
+    assert current_revision(db_url) == "0002"
+    assert head_revision(migrations_0003) == "0003"
 
     with pytest.raises(ConfigurationError) as refused:
-        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0002)
+        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0003)
 
     assert refused.value.message == (
-        "database schema is at 0001, this ragline needs 0002: run `ragline db upgrade`"
+        "database schema is at 0002, this ragline needs 0003: run `ragline db upgrade`"
     )
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == "0002"
     assert "note" not in _columns(db_url, "buckets")
 
-    upgrade(db_url, migrations=migrations_0002)  # what `ragline db upgrade` does
+    upgrade(db_url, migrations=migrations_0003)  # what `ragline db upgrade` does
 
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
     assert "note" in _columns(db_url, "buckets")
-    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0002)  # now it starts
+    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0003)  # now it starts
 
 
 def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_it(
-    tmp_path: Path, migrations_0002: str
+    tmp_path: Path, migrations_0003: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     ensure_schema(url, auto_upgrade=True)
@@ -357,11 +361,11 @@ def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_i
     finally:
         registry.close()
 
-    # 0002 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
+    # 0003 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
     # during the migration, the drop would cascade into ``documents``.
-    ensure_schema(url, auto_upgrade=True, migrations=migrations_0002)
+    ensure_schema(url, auto_upgrade=True, migrations=migrations_0003)
 
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
     assert "note" in _columns(url, "buckets")
     registry = Registry(url)
     try:
@@ -492,13 +496,13 @@ def test_db_current_and_upgrade_on_postgresql(pg_url_with_password: str, run_db:
 
     assert [r.exit_code for r in (before, first, again, after)] == [0, 0, 0, 0]
     assert before.stdout.strip() == (
-        f"Database {shown} is at no revision; this ragline needs 0001: run `ragline db upgrade`."
+        f"Database {shown} is at no revision; this ragline needs 0002: run `ragline db upgrade`."
     )
-    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to 0001 (head)."
-    assert again.stdout.strip() == f"Database {shown} is at 0001 (head): nothing to do."
-    assert after.stdout.strip() == f"Database {shown} is at 0001 (head)."
+    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to 0002 (head)."
+    assert again.stdout.strip() == f"Database {shown} is at 0002 (head): nothing to do."
+    assert after.stdout.strip() == f"Database {shown} is at 0002 (head)."
     assert all(FAKE_PASSWORD not in r.output for r in (before, first, again, after))
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == "0002"
     assert _differences(url) == []
 
 
