@@ -29,8 +29,11 @@ class AppServices:
     answers: AnswerService
     enqueue_ingest: Callable[[str], None]
     key_roles: dict[str, frozenset[str]]
-    # Readiness of ingestion: {"worker": ..., "queue": ...}, each "ok" or "unavailable".
+    # Readiness of ingestion: {"broker": ..., "worker": ...}, each "ok" or "unavailable".
     ingestion_checks: Callable[[], dict[str, str]]
+    # True while /ask can answer with the registry down: retrieval's gate remembers
+    # documents it served recently (retrieval.served_memory).
+    answers_without_registry: Callable[[], bool]
     refresh_runs: RefreshLog
     schedules: ScheduleBook
     enqueue_refresh: Callable[[str], None]

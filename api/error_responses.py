@@ -1,9 +1,11 @@
 """Make the OpenAPI spec list the errors the edge and the handlers really return.
 
 Done once over the generated spec rather than by hand per route, so a new route is
-documented truthfully too: 401 wherever the edge guard authenticates, 403 where the
-admin dependency applies, 400/413 where a body is parsed, and 422 in our error shape
-(FastAPI would otherwise document its ``HTTPValidationError``, which we never send).
+documented truthfully too: 401 wherever the edge guard authenticates, 503 with
+``Retry-After`` wherever a dependency may be down (every authenticated route reads the
+database or the index), 403 where the admin dependency applies, 400/413 where a body
+is parsed, and 422 in our error shape (FastAPI would otherwise document its
+``HTTPValidationError``, which we never send).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ _DESCRIPTIONS = {
     403: "The key lacks the 'admin' role",
     413: "The body is over its limit (answered before it is read in full)",
     422: "The request is not valid",
+    503: "A dependency is down (database, message broker or search index); try again after "
+    "Retry-After seconds",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
 }
 
 
@@ -49,7 +59,7 @@ def _document_errors(routes: Sequence[APIRoute], spec: dict[str, Any]) -> None:
     for route in routes:
         if route.path in PUBLIC_PATHS:
             continue
-        statuses = [401]
+        statuses = [401, 503]
         if route.body_field is not None:
             statuses += [400, 413]
         if _needs_admin(route.dependant):
@@ -62,6 +72,8 @@ def _document_errors(routes: Sequence[APIRoute], spec: dict[str, Any]) -> None:
                 documented = responses.setdefault(str(status), {})
                 documented.setdefault("description", _DESCRIPTIONS[status])
                 documented["content"] = error_response
+                if status == 503:
+                    documented["headers"] = _RETRY_AFTER
     if not any("HTTPValidationError" in str(p) for p in spec["paths"].values()):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)

@@ -23,8 +23,13 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ingest.db_outages import report_outages
+
+# Seconds a connection attempt to a database server may take before it counts as down.
+SERVER_CONNECT_TIMEOUT_S = 5
 
 
 def now() -> datetime:
@@ -184,6 +189,13 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 def _make_engine(url: str) -> Engine:
+    """An engine whose connection failures raise ``DependencyUnavailableError`` (503).
+
+    On a server database, a connection attempt gives up after
+    ``SERVER_CONNECT_TIMEOUT_S`` (unless the URL sets ``connect_timeout``): an
+    unreachable host would otherwise hold a request for the operating system's TCP
+    timeout, minutes, where an outage should answer at once.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -196,8 +208,13 @@ def _make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        connect_args = {}
+        if "connect_timeout" not in make_url(url).query:
+            connect_args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_S
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    report_outages(engine)
+    return engine
 
 
 class ReindexRunRow(Base):

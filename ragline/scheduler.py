@@ -1,7 +1,8 @@
 """The scheduler wired up: in a thread of the server (embedded), or as its own process.
 
 ``ragline beat`` runs :func:`run_beat` in distributed mode; it needs the database and
-the broker only (no model, no index). Embedded mode starts :func:`beat_for` beside
+the broker only (no model, no index). There each tick also resends work accepted
+while the broker was down (``workers.resend``). Embedded mode starts :func:`beat_for` beside
 the worker threads, on the same durable queue. Either way each tick reads the
 schedules from the database.
 """
@@ -14,12 +15,14 @@ from datetime import datetime
 from ingest.bucket_catalog import BucketCatalog
 from ingest.ports import Buckets, RefreshLog, ScheduleBook
 from ingest.refresh_log import RefreshRuns
+from ingest.reindex_log import ReindexRuns
 from ingest.schedule_book import ScheduleBook as SqlScheduleBook
 from ingest.scheduling import fire_due_schedules
 from kernel.settings import Settings
 from ragline.runtime import open_registry
 from workers.beat import Beat
 from workers.celery_app import create_celery
+from workers.resend import Resender
 from workers.tasks import enqueue_refresh
 
 
@@ -29,8 +32,14 @@ def beat_for(
     runs: RefreshLog,
     enqueue: Callable[[str], None],
     interval_s: float,
+    resend: Callable[[datetime], object] | None = None,
 ) -> Beat:
+    """``resend`` (distributed mode: ``workers.resend.Resender``) runs first on every tick,
+    so work accepted while the broker was down reaches a worker once it is back."""
+
     def tick(now: datetime) -> list[str]:
+        if resend is not None:
+            resend(now)
         return fire_due_schedules(schedules, buckets, runs, enqueue, now)
 
     return Beat(tick, interval_s)
@@ -41,13 +50,15 @@ def run_beat(settings: Settings) -> None:
     registry = open_registry(settings)
     celery = create_celery(settings)
     engine = registry.engine
+    buckets, runs = BucketCatalog(engine), RefreshRuns(engine)
     try:
         beat_for(
             SqlScheduleBook(engine),
-            BucketCatalog(engine),
-            RefreshRuns(engine),
+            buckets,
+            runs,
             lambda run_id: enqueue_refresh(celery, run_id),
             settings.refresh.beat_interval_s,
+            resend=Resender(celery, registry, buckets, runs, ReindexRuns(engine)),
         ).run_forever()
     finally:
         celery.close()

@@ -95,6 +95,7 @@ def open_services(
             enqueue_ingest=enqueue,
             key_roles=settings.key_roles(),
             ingestion_checks=IngestionReadiness(celery, probe),
+            answers_without_registry=runtime.retriever.served_memory.usable,
             refresh_runs=runtime.refresh_runs,
             schedules=runtime.schedules,
             enqueue_refresh=start_refresh,

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from retrieval.encoders import DenseEncoder, SparseEncoder
 from retrieval.index.base import ChunkIndex, SearchFilter, SearchMode
-
-
-class Served(Protocol):
-    """What the gate needs to know of a served document (the registry's answer)."""
-
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def roles(self) -> frozenset[str]: ...
-
-
-ServedDocuments = Callable[[Iterable[str]], Mapping[str, Served]]
+from retrieval.served_memory import (
+    DEFAULT_MAX_DOCUMENTS,
+    DEFAULT_TTL_S,
+    ServedDocuments,
+    ServedMemory,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +50,10 @@ class RetrievedChunk:
 class RetrievalConfig:
     prefetch_limit: int = 50
     rrf_k: int = 60
+    # How long the gate may answer from memory while the registry is down (0: never),
+    # and for how many documents (see retrieval.served_memory).
+    served_memory_ttl_s: float = DEFAULT_TTL_S
+    served_memory_documents: int = DEFAULT_MAX_DOCUMENTS
 
 
 class HybridRetriever:
@@ -70,6 +66,11 @@ class HybridRetriever:
     change of roles the index payload has not caught up with) are dropped. The index
     filter keeps the gate from starving top-k; the gate is what makes a registry
     commit, not an index write, the moment access changes.
+
+    With the registry down, the gate answers from ``served_memory`` (what the registry
+    said in the last ``config.served_memory_ttl_s`` seconds), so ``/ask`` goes on
+    through a database outage; the index filter on payload roles is what keeps a
+    remembered answer from ever widening access (``retrieval.served_memory``).
     """
 
     def __init__(
@@ -83,8 +84,12 @@ class HybridRetriever:
         self._index = index
         self._dense = dense
         self._sparse = sparse
-        self._served = served
         self.config = config or RetrievalConfig()
+        self.served_memory = ServedMemory(
+            served,
+            ttl_s=self.config.served_memory_ttl_s,
+            max_documents=self.config.served_memory_documents,
+        )
 
     def retrieve(
         self, question: str, flt: SearchFilter, *, top_k: int, mode: SearchMode = "hybrid"
@@ -108,7 +113,7 @@ class HybridRetriever:
             prefetch_limit=max(self.config.prefetch_limit, top_k * 2),
             rrf_k=self.config.rrf_k,
         )
-        served = self._served(str(h.payload["document_id"]) for h in hits)
+        served = self.served_memory(str(h.payload["document_id"]) for h in hits)
         chunks = []
         for hit in hits:
             document = served.get(str(hit.payload["document_id"]))

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from ingest.pipeline import ingest_document, record_unexpected_failure
 from ingest.ports import DocumentRegistry
@@ -20,6 +21,8 @@ INGEST_TASK = "ragline.ingest_document"
 REFRESH_TASK = "ragline.refresh_bucket"
 REINDEX_TASK = "ragline.reindex"
 TASK_EXPIRES_S = 24 * 3600
+# What a client is told to wait before asking again when the broker is down.
+BROKER_RETRY_AFTER_S = 30
 
 
 @shared_task(
@@ -52,10 +55,38 @@ def ingest_document_task(self: Any, document_id: str) -> str:
     return result.outcome
 
 
+def _send(app: Any, task: str, arg: str, queue: str, *, kept: str) -> None:
+    """Send one task; a broker that cannot take it raises ``DependencyUnavailableError``.
+
+    The send is bounded (``workers.celery_app``: connect and reply timeouts, one retry).
+    What the task is about is already recorded as queued when this runs, so ``kept``
+    tells the client it is not lost: ``workers.resend`` sends it again once the broker
+    is back. The broker's own error (which names its host) goes to the log only.
+    """
+    try:
+        app.send_task(task, args=[arg], expires=TASK_EXPIRES_S, queue=queue)
+    except (KombuOperationalError, OSError) as exc:
+        log.warning("could not send %s for %s to the broker: %s", task, arg, exc)
+        raise DependencyUnavailableError(
+            f"The message broker is unavailable: {kept}",
+            retry_after_s=BROKER_RETRY_AFTER_S,
+        ) from exc
+
+
 def enqueue_ingest(app: Any, document_id: str, size_bytes: int | None = None) -> str:
-    """Send the document to its lane by size; returns the queue's name (for tests and logs)."""
+    """Send the document to its lane by size; returns the queue's name (for tests and logs).
+
+    Raises ``DependencyUnavailableError`` when the broker cannot take the task.
+    """
     queue = queue_for(size_bytes, app.small_document_bytes)
-    app.send_task(INGEST_TASK, args=[document_id], expires=TASK_EXPIRES_S, queue=queue)
+    _send(
+        app,
+        INGEST_TASK,
+        document_id,
+        queue,
+        kept=f"document '{document_id}' is stored and queued, and will be ingested once the "
+        "broker is back; there is no need to send it again.",
+    )
     return queue
 
 
@@ -94,7 +125,15 @@ def refresh_bucket_task(self: Any, run_id: str) -> str:
 
 
 def enqueue_refresh(app: Any, run_id: str) -> None:
-    app.send_task(REFRESH_TASK, args=[run_id], expires=TASK_EXPIRES_S, queue=REFRESH_QUEUE)
+    """Send a queued refresh run to the refresh lane (``DependencyUnavailableError`` if the
+    broker cannot take it)."""
+    _send(
+        app,
+        REFRESH_TASK,
+        run_id,
+        REFRESH_QUEUE,
+        kept=f"refresh '{run_id}' is recorded as queued and will start once the broker is back.",
+    )
 
 
 @shared_task(name=REINDEX_TASK, bind=True, acks_late=True)
@@ -114,5 +153,14 @@ def reindex_task(self: Any, run_id: str) -> str:
 
 
 def enqueue_reindex(app: Any, run_id: str) -> None:
-    """On the refresh lane: long, rare, and never in the way of a document's ingestion."""
-    app.send_task(REINDEX_TASK, args=[run_id], expires=TASK_EXPIRES_S, queue=REFRESH_QUEUE)
+    """On the refresh lane: long, rare, and never in the way of a document's ingestion.
+
+    Raises ``DependencyUnavailableError`` when the broker cannot take the task.
+    """
+    _send(
+        app,
+        REINDEX_TASK,
+        run_id,
+        REFRESH_QUEUE,
+        kept=f"re-index '{run_id}' is recorded as queued and will start once the broker is back.",
+    )

@@ -119,20 +119,26 @@ def test_a_small_document_is_indexed_while_a_large_one_is_stuck_in_parsing(
     assert done["status"] == "indexed" and done["chunks"] >= 1
 
 
-def test_ready_reports_the_worker_and_the_queue(client: TestClient) -> None:
+def test_ready_reports_the_worker_and_the_broker(client: TestClient) -> None:
     resp = client.get("/ready")
     assert resp.status_code == 200, resp.text
     checks = resp.json()["checks"]
-    assert checks == {"registry": "ok", "index": "ok", "worker": "ok", "queue": "ok"}
+    assert checks == {"registry": "ok", "index": "ok", "broker": "ok", "worker": "ok"}
 
     readiness = cast(IngestionReadiness, client.app.state.services.ingestion_checks)  # type: ignore[attr-defined]
     workers = readiness.workers
     assert isinstance(workers, EmbeddedWorkers)
     workers.stop()
 
+    # /ask needs no worker: the replica stays ready, and the body says what is down.
     resp = client.get("/ready")
-    assert resp.status_code == 503
+    assert resp.status_code == 200
     body = resp.json()
-    assert body["status"] == "unavailable"
-    assert body["checks"]["worker"] == "unavailable"
-    assert body["checks"]["queue"] == "ok"
+    assert body["status"] == "degraded"
+    assert body["checks"] == {
+        "registry": "ok",
+        "index": "ok",
+        "broker": "ok",
+        "worker": "unavailable",
+    }
+    assert body["reasons"] == {"worker": "no ingestion worker answered"}
