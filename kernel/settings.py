@@ -114,6 +114,10 @@ class RefreshSettings(BaseModel):
 class BrokerSettings(BaseModel):
     # None: a durable SQLite-backed queue under the data directory, worked in-process.
     url: str | None = None
+    # Redis: a task taken by a worker that died (SIGKILL, lost node) is delivered again
+    # once this long has passed since it was taken. Keep it above the longest task, or a
+    # task still running is delivered twice (harmless: ingestion is idempotent).
+    visibility_timeout_s: int = Field(default=3600, ge=1)
 
 
 class Settings(BaseSettings):

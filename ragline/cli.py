@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -551,10 +552,9 @@ def beat() -> None:
     if settings.mode == "embedded":
         err.print("note: embedded `ragline serve` already runs a scheduler; this one is extra")
     console.print(f"scheduler: checking schedules every {settings.refresh.beat_interval_s} s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C; SIGTERM ends run_beat itself
         run_beat(settings)
-    except KeyboardInterrupt:
-        console.print("scheduler stopped")
+    console.print("scheduler stopped")
 
 
 def main() -> None:

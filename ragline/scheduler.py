@@ -9,6 +9,7 @@ schedules from the database.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from datetime import datetime
 
@@ -51,15 +52,20 @@ def run_beat(settings: Settings) -> None:
     celery = create_celery(settings)
     engine = registry.engine
     buckets, runs = BucketCatalog(engine), RefreshRuns(engine)
+    beat = beat_for(
+        SqlScheduleBook(engine),
+        buckets,
+        runs,
+        lambda run_id: enqueue_refresh(celery, run_id),
+        settings.refresh.beat_interval_s,
+        resend=Resender(celery, registry, buckets, runs, ReindexRuns(engine)),
+    )
+    # SIGTERM (a service manager, Kubernetes) ends the loop after the current tick,
+    # so a firing is never cut between its claim and its message.
+    previous = signal.signal(signal.SIGTERM, lambda *_: beat.stop())
     try:
-        beat_for(
-            SqlScheduleBook(engine),
-            buckets,
-            runs,
-            lambda run_id: enqueue_refresh(celery, run_id),
-            settings.refresh.beat_interval_s,
-            resend=Resender(celery, registry, buckets, runs, ReindexRuns(engine)),
-        ).run_forever()
+        beat.run_forever()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         celery.close()
         registry.close()

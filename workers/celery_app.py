@@ -105,6 +105,18 @@ def socket_timeouts(url: str, *, connect_s: float, reply_s: float) -> dict[str, 
     return {"socket_connect_timeout": connect_s, "socket_timeout": reply_s}
 
 
+def redelivery(url: str, visibility_timeout_s: int) -> dict[str, int]:
+    """Redis: a task whose worker died unacknowledged is delivered again this long after
+    it was taken; every worker looks for such tasks every 10 s (kombu's default, 100 s).
+
+    Other transports: RabbitMQ gives it back when the connection drops; the embedded
+    queue's SQLAlchemy transport would pass these options to ``create_engine``.
+    """
+    if url.split("://", 1)[0] not in ("redis", "rediss", "sentinel"):
+        return {}
+    return {"visibility_timeout": visibility_timeout_s, "unacked_restore_throttle": 1}
+
+
 def queue_for(size_bytes: int | None, small_document_bytes: int) -> str:
     """The lane of a document: unknown sizes go to the general lane, never the small one."""
     if size_bytes is not None and size_bytes <= small_document_bytes:
@@ -132,9 +144,12 @@ def create_celery(
         task_serializer="json",
         accept_content=["json"],
         broker_connection_timeout=BROKER_CONNECT_TIMEOUT_S,
-        broker_transport_options=socket_timeouts(
-            url, connect_s=BROKER_CONNECT_TIMEOUT_S, reply_s=BROKER_SOCKET_TIMEOUT_S
-        ),
+        broker_transport_options={
+            **socket_timeouts(
+                url, connect_s=BROKER_CONNECT_TIMEOUT_S, reply_s=BROKER_SOCKET_TIMEOUT_S
+            ),
+            **redelivery(url, settings.broker.visibility_timeout_s),
+        },
         task_publish_retry_policy=PUBLISH_RETRY_POLICY,
     )
     # Tasks are defined with shared_task; importing the module binds them to this app.

@@ -68,9 +68,10 @@ def _serve(conn: Connection, factory: Callable[[], ChildParser], folder: Path) -
         if callable(warm_up):
             warm_up()
     except Exception as exc:  # noqa: BLE001 - any start-up failure is reported, not raised
-        conn.send(("failed", _bounded(traceback.format_exception(exc))))
+        _reply(conn, ("failed", _bounded(traceback.format_exception(exc))))
         return
-    conn.send(("ready", os.getpid()))
+    if not _reply(conn, ("ready", os.getpid())):
+        return
     while True:
         try:
             request = conn.recv()
@@ -83,7 +84,17 @@ def _serve(conn: Connection, factory: Callable[[], ChildParser], folder: Path) -
             reply = _handle(parser, Path(path), filename, content_type)
         finally:
             scratch.clear(folder)
-        conn.send(reply)
+        if not _reply(conn, reply):
+            return
+
+
+def _reply(conn: Connection, message: object) -> bool:
+    """Send to the parent; False when it went away (killed): the child just ends."""
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError and kin: nobody is listening any more
+        return False
+    return True
 
 
 def _handle(
