@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ingest.content_hash import hash_file
+from ingest.leases import LeaseKeeper
 from ingest.pipeline import IngestionDeps, ingest_document, remove_document
 from ingest.ports import Buckets, ListedObject, RefreshLog
 from ingest.records import (
@@ -181,7 +182,9 @@ def _reconcile(
             on_progress(runs.get(run_id))
 
     report()
-    lease = _Lease(runs, run_id, policy.lease_s, clock)
+    lease = LeaseKeeper(
+        lambda: runs.renew(run_id, policy.lease_s, clock()), policy.lease_s, job="refresh"
+    )
     waiting: dict[str, tuple[str, bool]] = {}  # document id -> (key, is new)
     for obj in listing:
         _offer(deps, bucket, obj, known.get(obj.key), tally, waiting, submit)
@@ -252,7 +255,7 @@ def _settle(
     tally: _Tally,
     waiting: dict[str, tuple[str, bool]],
     policy: RefreshPolicy,
-    lease: _Lease,
+    lease: LeaseKeeper,
     report: Callable[[], None],
     stopping: Callable[[], bool],
 ) -> None:
@@ -298,21 +301,3 @@ def _settle(
             return
         lease.keep()
         time.sleep(policy.poll_s)
-
-
-class _Lease:
-    """Renews the run's bucket lease at a quarter of its length, not on every step."""
-
-    def __init__(self, runs: RefreshLog, run_id: str, lease_s: int, clock: Clock) -> None:
-        self._runs, self._run_id, self._lease_s, self._clock = runs, run_id, lease_s, clock
-        self._renewed = time.monotonic()
-
-    def keep(self) -> None:
-        if time.monotonic() - self._renewed < self._lease_s / 4:
-            return
-        if not self._runs.renew(self._run_id, self._lease_s, self._clock()):
-            raise DependencyUnavailableError(
-                "the refresh lost its bucket lease (it stalled longer than the lease); "
-                "another refresh may have taken over"
-            )
-        self._renewed = time.monotonic()

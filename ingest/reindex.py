@@ -50,7 +50,6 @@ switch; a model with another vector size needs the live index opened with its ow
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -59,6 +58,7 @@ from typing import Literal, Protocol
 
 from chunkers.registry import chunk_document, resolve_doc_type
 from ingest.content_hash import hash_file
+from ingest.leases import LeaseKeeper
 from ingest.pipeline import IngestionDeps, _build_chunks, object_path
 from ingest.records import Document
 from kernel.errors import (
@@ -234,7 +234,9 @@ class _Job:
         self.max_failures = run.max_failures
         self.policy, self.clock, self.on_progress = policy, clock, on_progress
         self.stopping = stopping
-        self.lease = _Lease(runs, run.id, policy.lease_s, clock)
+        self.lease = LeaseKeeper(
+            lambda: runs.renew(run.id, policy.lease_s, clock()), policy.lease_s, job="re-index"
+        )
         # What this run put in the new generation: document id -> (version, roles).
         self.written: dict[str, tuple[int, frozenset[str]]] = {}
         # Documents that could not be rebuilt, at the version that failed.
@@ -429,21 +431,3 @@ def served_chunks(deps: IngestionDeps, doc: Document) -> list[IndexedChunk]:
     return _build_chunks(
         deps, as_served, parsed, drafts, doc.indexed_version, content_hash, doc_type, title
     )
-
-
-class _Lease:
-    """Renews the run's lease at a quarter of its length, not on every step."""
-
-    def __init__(self, runs: ReindexLog, run_id: str, lease_s: int, clock: Clock) -> None:
-        self._runs, self._run_id, self._lease_s, self._clock = runs, run_id, lease_s, clock
-        self._renewed = time.monotonic()
-
-    def keep(self) -> None:
-        if time.monotonic() - self._renewed < self._lease_s / 4:
-            return
-        if not self._runs.renew(self._run_id, self._lease_s, self._clock()):
-            raise DependencyUnavailableError(
-                "the re-index lost its lease (it stalled longer than the lease); "
-                "another re-index may have taken over"
-            )
-        self._renewed = time.monotonic()
