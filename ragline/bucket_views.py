@@ -8,12 +8,9 @@ through a running server's API. Either way they produce the API's own shapes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from api.routes.refresh import bucket_detail, refresh_out
 from api.schemas import BucketDetail, RefreshOut
@@ -22,15 +19,11 @@ from ingest.refresh import RefreshPolicy, ingest_inline, request_refresh, run_re
 from ingest.refresh_log import RefreshRuns
 from ingest.schedule_book import ScheduleBook
 from kernel.errors import (
-    AuthenticationError,
-    DependencyUnavailableError,
-    NotFoundError,
-    PermissionDeniedError,
     RaglineError,
 )
 from kernel.settings import Settings
-from ragline.remote_ingest import error_message
-from ragline.runtime import open_registry, open_runtime
+from ragline.admin_client import AdminClient, open_index_owner
+from ragline.runtime import open_registry
 
 OnProgress = Callable[[RefreshOut], None]
 
@@ -58,13 +51,7 @@ def local_buckets(settings: Settings) -> list[BucketDetail]:
 def refresh_here(settings: Settings, name: str, on_progress: OnProgress) -> RefreshOut:
     """Refresh in this process: it must be able to open the index (no server holds it)."""
 
-    try:
-        runtime = open_runtime(settings)
-    except DependencyUnavailableError as exc:
-        raise DependencyUnavailableError(
-            f"{exc.message}\nIf `ragline serve` is running on this data directory, it owns "
-            "the index: refresh through it with --server URL --key KEY."
-        ) from None
+    runtime = open_index_owner(settings, "refresh")
     try:
         deps = runtime.ingestion
         run, created = request_refresh(
@@ -85,19 +72,8 @@ def refresh_here(settings: Settings, name: str, on_progress: OnProgress) -> Refr
         runtime.close()
 
 
-class BucketsClient:
+class BucketsClient(AdminClient):
     """The same views through a server's API, with an admin key."""
-
-    def __init__(self, server: str, key: str) -> None:
-        self._http = httpx.Client(
-            base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=60
-        )
-
-    def __enter__(self) -> BucketsClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._http.close()
 
     def buckets(self) -> list[BucketDetail]:
         names = [b["name"] for b in self._get("/buckets")]
@@ -105,32 +81,14 @@ class BucketsClient:
 
     def refresh(self, name: str, on_progress: OnProgress, *, poll_s: float = 0.5) -> RefreshOut:
         run = RefreshOut.model_validate(self._call("POST", f"/buckets/{name}/refresh"))
-        while run.status in ("queued", "running"):
-            on_progress(run)
-            time.sleep(poll_s)
-            run = RefreshOut.model_validate(
-                self._get(f"/buckets/{name}/refreshes/{run.refresh_id}")
-            )
-        on_progress(run)
-        return run
+        return self.follow(
+            run,
+            lambda r: RefreshOut.model_validate(
+                self._get(f"/buckets/{name}/refreshes/{r.refresh_id}")
+            ),
+            on_progress,
+            poll_s,
+        )
 
     def _get(self, path: str) -> Any:
         return self._call("GET", path)
-
-    def _call(self, method: str, path: str) -> Any:
-        try:
-            resp = self._http.request(method, path)
-        except httpx.TransportError:
-            raise DependencyUnavailableError(
-                f"cannot reach the server at {self._http.base_url}"
-            ) from None
-        if resp.status_code < 300:
-            return resp.json()
-        message = error_message(resp)
-        if resp.status_code == 401:
-            raise AuthenticationError(message)
-        if resp.status_code == 403:
-            raise PermissionDeniedError(message)
-        if resp.status_code == 404:
-            raise NotFoundError(message)
-        raise RaglineError(message)

@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -214,8 +215,7 @@ def ingest(
     files = list_files(path)
     if not files:
         raise _fail(f"no files under {path}")
-    if server and not key:
-        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    _need_key_with_server(server, key)
     rows: list[Any] = []
     started = time.perf_counter()
     try:
@@ -379,6 +379,32 @@ def ask(
     )
 
 
+def _need_key_with_server(server: str | None, key: str | None) -> None:
+    if server and not key:
+        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+
+
+@contextlib.contextmanager
+def _following(label: str, describe: Callable[[Any], str]) -> Iterator[Callable[[Any], None]]:
+    """A progress bar for a long job; yields the callback that reports its run's state."""
+    with Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_progress(run: Any) -> None:
+            progress.update(
+                task, total=run.total or None, completed=run.done, description=describe(run)
+            )
+
+        yield on_progress
+
+
 _ServerOpt = Annotated[
     str | None, typer.Option(help="Work through this running server instead of locally.")
 ]
@@ -392,8 +418,7 @@ def list_buckets(server: _ServerOpt = None, key: _KeyOpt = None) -> None:
     """List buckets with their schedule, index lag against the SLA, and last refresh."""
     from ragline.bucket_views import BucketsClient, local_buckets
 
-    if server and not key:
-        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    _need_key_with_server(server, key)
     try:
         if server and key:
             with BucketsClient(server, key) as client:
@@ -434,28 +459,14 @@ def refresh(
     """Refresh a bucket now: ingest new and changed objects, remove deleted ones."""
     from ragline.bucket_views import BucketsClient, refresh_here
 
-    if server and not key:
-        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    _need_key_with_server(server, key)
     try:
-        with Progress(
-            TextColumn(f"[bold]refreshing {bucket}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-        ) as progress:
-            task = progress.add_task("listing", total=None)
-
-            def on_progress(run: Any) -> None:
-                progress.update(
-                    task,
-                    total=run.total or None,
-                    completed=run.done,
-                    description=f"{run.new} new, {run.changed} changed, "
-                    f"{run.deleted} deleted, {run.failed} failed",
-                )
-
+        with _following(
+            f"refreshing {bucket}",
+            lambda run: (
+                f"{run.new} new, {run.changed} changed, {run.deleted} deleted, {run.failed} failed"
+            ),
+        ) as on_progress:
             if server and key:
                 with BucketsClient(server, key) as client:
                     run = client.refresh(bucket, on_progress)
@@ -496,28 +507,15 @@ def reindex(
     """
     from ragline.reindex_command import ReindexClient, reindex_here
 
-    if server and not key:
-        raise _fail("--server needs --key (or RAGLINE_API_KEY): an API key with the admin role")
+    _need_key_with_server(server, key)
     try:
-        with Progress(
-            TextColumn("[bold]re-indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
-
-            def on_progress(run: Any) -> None:
-                progress.update(
-                    task,
-                    total=run.total or None,
-                    completed=run.done,
-                    description=f"generation {run.to_generation or '?'}: "
-                    f"{run.caught_up} caught up, {run.failed} failed",
-                )
-
+        with _following(
+            "re-indexing",
+            lambda run: (
+                f"generation {run.to_generation or '?'}: "
+                f"{run.caught_up} caught up, {run.failed} failed"
+            ),
+        ) as on_progress:
             if server and key:
                 with ReindexClient(server, key) as client:
                     run = client.reindex(on_progress, max_failures=max_failures)
