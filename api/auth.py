@@ -10,16 +10,16 @@ import hmac
 from collections.abc import Mapping
 
 from kernel.errors import AuthenticationError
+from kernel.settings import KeyIdentity
 from retrieval.access import Principal
 
 PRINCIPAL_STATE_KEY = "principal"
 
 
 class KeyRing:
-    def __init__(self, key_roles: Mapping[str, frozenset[str]], secret: bytes) -> None:
+    def __init__(self, keys: Mapping[str, KeyIdentity | frozenset[str]], secret: bytes) -> None:
         self._keys = [
-            (key.encode(), Principal.from_key(key, roles, secret))
-            for key, roles in key_roles.items()
+            (key.encode(), _principal(key, identity, secret)) for key, identity in keys.items()
         ]
 
     def from_header(self, authorization: str | None) -> Principal:
@@ -39,3 +39,9 @@ class KeyRing:
         if found is None:
             raise AuthenticationError("invalid API key")
         return found
+
+
+def _principal(key: str, identity: KeyIdentity | frozenset[str], secret: bytes) -> Principal:
+    if not isinstance(identity, KeyIdentity):
+        identity = KeyIdentity(roles=frozenset(identity))
+    return Principal.from_key(key, identity.roles, secret, team=identity.team, name=identity.name)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.errors import (
     AuthenticationError,
+    BudgetExceededError,
     ConflictError,
     DependencyUnavailableError,
     DocumentError,
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[RaglineError], int]] = [
     (PayloadTooLargeError, 413),
     (InvalidInputError, 422),
     (DocumentError, 422),
+    (BudgetExceededError, 429),
     (DependencyUnavailableError, 503),
 ]
 

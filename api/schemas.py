@@ -34,6 +34,17 @@ class BucketCreate(BaseModel):
         description="Freshness SLA: the oldest change allowed to be unsearchable, in seconds "
         "(default: the server's RAGLINE_REFRESH__DEFAULT_MAX_LAG_S).",
     )
+    region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+        description="Data residency: its text is only sent to model deployments of this "
+        "region (the models file's `region`); none allowed up, the answer is extractive.",
+    )
+    sensitivity: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+        description="A label the models file's `routing.sensitivity_tiers` maps to a tier.",
+    )
 
 
 class BucketOut(BaseModel):
@@ -42,6 +53,8 @@ class BucketOut(BaseModel):
     doc_type: str | None
     source: str | None
     max_lag_s: int | None = None
+    region: str | None = None
+    sensitivity: str | None = None
 
 
 class FreshnessOut(BaseModel):
@@ -147,6 +160,13 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, examples=["How many vacation days do employees get?"])
     top_k: int | None = Field(default=None, ge=1, le=50)
     filters: AskFilters | None = None
+    stream: bool = Field(
+        default=False,
+        description="Answer as Server-Sent Events: `token` events as the model writes, then "
+        "one `answer` event with the whole response (citations, grounding, usage). The "
+        "`answer` event is authoritative: citations are repaired and the grounding policy "
+        "applied after generation.",
+    )
 
 
 class Citation(BaseModel):
@@ -165,14 +185,45 @@ class GroundingOut(BaseModel):
     unsupported: list[str]
 
 
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float = Field(description="At the models file's prices for the deployment.")
+
+
+class PromptOut(BaseModel):
+    name: str
+    version: int
+    label: str
+
+
 class AskResponse(BaseModel):
     answer_id: str
     answer: str
     found: bool = Field(description="False when nothing relevant was found (the answer says so).")
     citations: list[Citation]
     grounding: GroundingOut
-    model: str
+    model: str = Field(description="The deployment that answered, or `extractive`.")
     latency_ms: float
+    degraded: bool = Field(
+        default=False,
+        description="True when a configured model could not answer (every deployment "
+        "failed, none allowed by residency) and the extractive answer stands in.",
+    )
+    degraded_reason: str | None = None
+    usage: UsageOut | None = Field(default=None, description="Generated answers only.")
+    prompt: PromptOut | None = Field(default=None, description="The prompt version used.")
+    failed_deployments: list[str] = Field(
+        default_factory=list, description="Deployments tried before the one that answered."
+    )
+    citations_removed: int = Field(
+        default=0, description="Citations the model made to sources it was not given."
+    )
+    grounding_action: str | None = Field(
+        default=None,
+        description="What the low-grounding policy did: flagged, abstained or extractive.",
+    )
+    budget_warnings: list[str] = Field(default_factory=list)
 
 
 class ErrorBody(BaseModel):

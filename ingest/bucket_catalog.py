@@ -19,7 +19,15 @@ from kernel.errors import ConflictError, NotFoundError
 
 
 def _bucket(row: BucketRow) -> Bucket:
-    return Bucket(row.name, tuple(row.roles), row.doc_type, row.source, row.max_lag_s)
+    return Bucket(
+        row.name,
+        tuple(row.roles),
+        row.doc_type,
+        row.source,
+        row.max_lag_s,
+        region=row.region,
+        sensitivity=row.sensitivity,
+    )
 
 
 class BucketCatalog(Transactions):
@@ -30,6 +38,9 @@ class BucketCatalog(Transactions):
         doc_type: str | None,
         source: str | None,
         max_lag_s: int | None = None,
+        *,
+        region: str | None = None,
+        sensitivity: str | None = None,
     ) -> Bucket:
         try:
             with self._session() as s:
@@ -39,6 +50,8 @@ class BucketCatalog(Transactions):
                     doc_type=doc_type,
                     source=source,
                     max_lag_s=max_lag_s,
+                    region=region,
+                    sensitivity=sensitivity,
                 )
                 s.add(row)
                 s.flush()

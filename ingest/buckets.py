@@ -23,6 +23,9 @@ def create_bucket(
     doc_type: str | None,
     source: str | None,
     max_lag_s: int | None = None,
+    *,
+    region: str | None = None,
+    sensitivity: str | None = None,
 ) -> Bucket:
     """Raises InvalidInputError (no roles, unknown type, refused source), ConflictError."""
     cleaned = sorted({r.strip() for r in roles if r.strip()})
@@ -30,4 +33,12 @@ def create_bucket(
         raise InvalidInputError("a bucket needs at least one role")
     checked_type = known_doc_type(doc_type)
     checked_source = None if source is None else deps.store.check_source(source)
-    return deps.buckets.create_bucket(name, cleaned, checked_type, checked_source, max_lag_s)
+    return deps.buckets.create_bucket(
+        name,
+        cleaned,
+        checked_type,
+        checked_source,
+        max_lag_s,
+        region=region,
+        sensitivity=sensitivity,
+    )

@@ -117,6 +117,9 @@ class Buckets(Protocol):
         doc_type: str | None,
         source: str | None,
         max_lag_s: int | None = None,
+        *,
+        region: str | None = None,
+        sensitivity: str | None = None,
     ) -> Bucket: ...
 
     def get_bucket(self, name: str) -> Bucket: ...

@@ -39,6 +39,10 @@ class Bucket:
     doc_type: str | None
     source: str | None
     max_lag_s: int | None = None
+    # Data residency: its text only reaches model deployments of this region.
+    region: str | None = None
+    # A label routing rules may map to a model tier (models file `sensitivity_tiers`).
+    sensitivity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ class BucketRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     # Freshness SLA in seconds; None: the configured default.
     max_lag_s: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(32))
+    sensitivity: Mapped[str | None] = mapped_column(String(32))
 
 
 class DocumentRow(Base):

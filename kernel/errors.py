@@ -13,6 +13,7 @@ user who caused the error, never carry a stack trace, and never echo a secret.
     │   └── SupersededError       a slower ingestion attempt lost to a newer version
     ├── InvalidInputError         request that cannot be served   -> 422
     ├── PayloadTooLargeError      upload over the size limit      -> 413
+    ├── BudgetExceededError       a team or key over its hard budget -> 429
     ├── DocumentError             one document cannot be ingested (recorded, not raised to clients)
     │   ├── UnsupportedFormatError
     │   ├── EncryptedDocumentError
@@ -91,6 +92,10 @@ class CorruptDocumentError(DocumentError):
 
 class ParseLimitError(DocumentError):
     code = "parse_limit_exceeded"
+
+
+class BudgetExceededError(RaglineError):
+    code = "budget_exceeded"
 
 
 class DependencyUnavailableError(RaglineError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kernel.errors import ConfigurationError
 
 ADMIN_ROLE = "admin"
+# The team of a key configured without one.
+DEFAULT_TEAM = "default"
 
 
 class ModelSettings(BaseModel):
@@ -55,6 +58,13 @@ class AnswerSettings(BaseModel):
     min_relevance: float = Field(default=0.35, ge=0.0, le=1.0)
     # A sentence whose support falls below this is listed as unsupported.
     min_support: float = Field(default=0.5, ge=0.0, le=1.0)
+    # A generated answer whose grounding score falls below this is acted on by
+    # `low_grounding`: returned with its unsupported sentences listed ("flag"),
+    # replaced by an abstention ("abstain"), or by the extractive answer ("extractive").
+    min_grounding: float = Field(default=0.5, ge=0.0, le=1.0)
+    low_grounding: Literal["flag", "abstain", "extractive"] = "flag"
+    # The versioned prompt generated answers use (`ragline prompts`).
+    prompt_name: str = "answer"
 
 
 class LimitSettings(BaseModel):
@@ -147,6 +157,9 @@ class Settings(BaseSettings):
     # WARNING keeps the CLI's progress bars readable; servers in production set INFO
     # to get the access log (one line per request).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # The models file (kernel.models_config): generative models, routing, budgets.
+    # None: no generative model; answers are extractive.
+    models_file: Path | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -179,7 +192,7 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         return self.data_dir / "index"
 
-    def key_roles(self) -> dict[str, frozenset[str]]:
+    def key_identities(self) -> dict[str, KeyIdentity]:
         """The configured key map, or the local key file in embedded mode."""
         raw = self.api_keys.get_secret_value().strip()
         if raw:
@@ -189,20 +202,53 @@ class Settings(BaseSettings):
             return _parse_key_map(key_file.read_text())
         return {}
 
+    def key_roles(self) -> dict[str, frozenset[str]]:
+        return {key: identity.roles for key, identity in self.key_identities().items()}
 
-def _parse_key_map(raw: str) -> dict[str, frozenset[str]]:
+
+@dataclass(frozen=True, slots=True)
+class KeyIdentity:
+    """What a key is allowed and who it belongs to (for budgets and cost reports)."""
+
+    roles: frozenset[str]
+    team: str = DEFAULT_TEAM
+    # A name to refer to the key by in budgets and reports (never the key itself).
+    name: str | None = None
+
+
+def _parse_key_map(raw: str) -> dict[str, KeyIdentity]:
+    """``{"<key>": ["role", ...]}`` or ``{"<key>": {"roles": [...], "team": ..., "name": ...}}``."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
             f"API keys must be a JSON object {{key: [roles]}} (invalid JSON at char {exc.pos})"
         ) from None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and k and isinstance(v, list) and all(isinstance(r, str) for r in v)
-        for k, v in data.items()
-    ):
-        raise ConfigurationError("API keys must be a JSON object {key: [roles]}")
-    return {k: frozenset(v) for k, v in data.items()}
+    shape = (
+        "API keys must be a JSON object {key: [roles]} or "
+        '{key: {"roles": [roles], "team": "...", "name": "..."}}'
+    )
+    if not isinstance(data, dict):
+        raise ConfigurationError(shape)
+    identities: dict[str, KeyIdentity] = {}
+    for number, (key, value) in enumerate(data.items(), start=1):
+        if not isinstance(key, str) or not key:
+            raise ConfigurationError(shape)
+        if isinstance(value, list):
+            value = {"roles": value}
+        if not isinstance(value, dict) or set(value) - {"roles", "team", "name"}:
+            raise ConfigurationError(f"{shape} (key number {number})")
+        roles, team, name = value.get("roles"), value.get("team", DEFAULT_TEAM), value.get("name")
+        if (
+            not isinstance(roles, list)
+            or not all(isinstance(r, str) for r in roles)
+            or not isinstance(team, str)
+            or not team
+            or not (name is None or (isinstance(name, str) and name))
+        ):
+            raise ConfigurationError(f"{shape} (key number {number})")
+        identities[key] = KeyIdentity(roles=frozenset(roles), team=team, name=name)
+    return identities
 
 
 def ensure_local_key(settings: Settings) -> str | None:

@@ -32,7 +32,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import (
+    MetaData,
+    Table,
+    create_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -63,7 +69,10 @@ _BASELINE_TABLES = frozenset(
 )
 # Columns a later revision adds to a baseline table: adoption leaves them to it.
 # A revision that adds one must list it here (the adoption test fails until it does).
-_COLUMNS_AFTER_BASELINE: dict[str, frozenset[str]] = {}
+_COLUMNS_AFTER_BASELINE: dict[str, frozenset[str]] = {
+    "answers": frozenset({"generation"}),  # 0003
+    "buckets": frozenset({"region", "sensitivity"}),  # 0003
+}
 
 
 def alembic_config(connection: Connection, migrations: str = MIGRATIONS) -> Config:
@@ -146,15 +155,14 @@ def _adopt(engine: Engine, migrations: str) -> None:
     (nullable) columns added; but only the baseline's, so that the revisions after it
     find the database as they expect and create the rest themselves.
     """
-    tables = [
-        table
-        for table in (*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables)
-        if table.name in _BASELINE_TABLES
-    ]
-    Base.metadata.create_all(engine, tables=[t for t in tables if t.metadata is Base.metadata])
-    AnswerRow.metadata.create_all(
-        engine, tables=[t for t in tables if t.metadata is AnswerRow.metadata]
-    )
+    tables = _baseline_tables()
+    missing = [t for t in tables if not inspect(engine).has_table(t.name)]
+    tables[0].metadata.create_all(engine, tables=missing)
+    for table in missing:
+        # Created from today's model: without the columns a later revision adds.
+        for name in sorted(_COLUMNS_AFTER_BASELINE.get(table.name, frozenset())):
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} DROP COLUMN "{name}"'))
     inspector = inspect(engine)
     for table in tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
@@ -167,6 +175,15 @@ def _adopt(engine: Engine, migrations: str) -> None:
                 conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
     with engine.begin() as conn:
         command.stamp(alembic_config(conn, migrations), BASELINE)
+
+
+def _baseline_tables() -> list[Table]:
+    """The baseline tables of every model, copied into one metadata (foreign keys resolve)."""
+    baseline = MetaData()
+    for table in (*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables):
+        if table.name in _BASELINE_TABLES:
+            table.to_metadata(baseline)
+    return list(baseline.sorted_tables)
 
 
 def _state(engine: Engine) -> tuple[str | None, bool]:

@@ -93,7 +93,7 @@ def open_services(
             ingestion=runtime.ingestion,
             answers=runtime.answers,
             enqueue_ingest=enqueue,
-            key_roles=settings.key_roles(),
+            keys=settings.key_identities(),
             ingestion_checks=IngestionReadiness(celery, probe),
             answers_without_registry=runtime.retriever.served_memory.usable,
             refresh_runs=runtime.refresh_runs,
@@ -101,6 +101,8 @@ def open_services(
             enqueue_refresh=start_refresh,
             reindex_runs=runtime.reindex_runs,
             enqueue_reindex=start_reindex,
+            prompts=runtime.prompts,
+            budgets=runtime.generating.guard if runtime.generating else None,
         )
     finally:
         runtime.stop_long_tasks()

@@ -29,16 +29,29 @@ class Principal:
 
     key_id: str
     roles: frozenset[str]
+    # Who pays for the key's answers (budgets, cost reports), and the key's given name.
+    team: str = "default"
+    name: str | None = None
 
     @classmethod
-    def from_key(cls, key: str, roles: Iterable[str], secret: bytes | None = None) -> Principal:
+    def from_key(
+        cls,
+        key: str,
+        roles: Iterable[str],
+        secret: bytes | None = None,
+        *,
+        team: str = "default",
+        name: str | None = None,
+    ) -> Principal:
         """Fingerprint with a keyed hash: a plain hash of a short key can be reversed.
 
         The API passes the server's persistent secret so fingerprints stay comparable
         across restarts; without one a per-process secret still never leaves them unkeyed.
         """
         mac = hmac.new(secret or _process_secret(), key.encode(), hashlib.sha256)
-        return cls(key_id=f"key-{mac.hexdigest()[:12]}", roles=frozenset(roles))
+        return cls(
+            key_id=f"key-{mac.hexdigest()[:12]}", roles=frozenset(roles), team=team, name=name
+        )
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

@@ -14,6 +14,9 @@ PACKAGES = [
     "api",
     "workers",
     "text",
+    "generation",
+    "prompts",
+    "usage",
 ]
 
 

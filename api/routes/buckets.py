@@ -23,6 +23,8 @@ def _bucket_out(bucket: Bucket) -> BucketOut:
         doc_type=bucket.doc_type,
         source=bucket.source,
         max_lag_s=bucket.max_lag_s,
+        region=bucket.region,
+        sensitivity=bucket.sensitivity,
     )
 
 
@@ -57,7 +59,14 @@ def _parse_roles(raw: str | None) -> list[str] | None:
 def create_bucket(body: BucketCreate, _: AdminDep, ingestion: IngestionDep) -> BucketOut:
     return _bucket_out(
         buckets.create_bucket(
-            ingestion, body.name, body.roles, body.doc_type, body.source, body.max_lag_s
+            ingestion,
+            body.name,
+            body.roles,
+            body.doc_type,
+            body.source,
+            body.max_lag_s,
+            region=body.region,
+            sensitivity=body.sensitivity,
         )
     )
 

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection
 
 from answer.records import AnswerRow
 from ingest.registry_tables import Base
+from prompts.tables import PromptBase
+from usage.tables import UsageBase
 
 
 def run_migrations(connection: Connection, target_metadata: list[MetaData]) -> None:
@@ -40,4 +42,7 @@ def run_migrations(connection: Connection, target_metadata: list[MetaData]) -> N
 # Alembic sets ``context.config`` only while it runs this file; a plain import (the
 # CI step that imports every module) finds none and does nothing.
 if hasattr(context, "config"):
-    run_migrations(context.config.attributes["connection"], [Base.metadata, AnswerRow.metadata])
+    run_migrations(
+        context.config.attributes["connection"],
+        [Base.metadata, AnswerRow.metadata, PromptBase.metadata, UsageBase.metadata],
+    )

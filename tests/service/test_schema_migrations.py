@@ -50,17 +50,27 @@ from ingest.registry import Registry
 from ingest.registry_tables import Base
 from kernel.errors import ConfigurationError
 from kernel.settings import get_settings
+from prompts.tables import PromptBase
 from ragline.db_cli import db_app
 from ragline.schema import current_revision, ensure_schema, head_revision, upgrade
 from tests.postgres_db import admin_url, fresh_database
+from usage.tables import UsageBase
 
 pytestmark = pytest.mark.service
 
-HEAD = "0002"  # the last real revision
+HEAD = "0003"  # the last real revision
 
 BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(ragline.__file__).parent / "migrations"
-MODEL_TABLES = {t.name for t in [*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables]}
+MODEL_TABLES = {
+    t.name
+    for t in [
+        *Base.metadata.sorted_tables,
+        *AnswerRow.metadata.sorted_tables,
+        *PromptBase.metadata.sorted_tables,
+        *UsageBase.metadata.sorted_tables,
+    ]
+}
 
 
 @contextmanager
@@ -81,7 +91,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def _models() -> MetaData:
     """Every table of every model, in one metadata (foreign keys resolve across them)."""
     combined = MetaData()
-    for table in [*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables]:
+    for table in [
+        *Base.metadata.sorted_tables,
+        *AnswerRow.metadata.sorted_tables,
+        *PromptBase.metadata.sorted_tables,
+        *UsageBase.metadata.sorted_tables,
+    ]:
         table.to_metadata(combined)
     return combined
 
@@ -147,9 +162,24 @@ def test_the_comparison_sees_a_model_column_the_revisions_lack(db_url: str) -> N
 
 
 def test_revisions_never_import_the_models() -> None:
-    ours = ("ingest", "answer", "ragline", "kernel", "retrieval", "chunkers", "text")
+    ours = (
+        "ingest",
+        "answer",
+        "ragline",
+        "kernel",
+        "retrieval",
+        "chunkers",
+        "text",
+        "generation",
+        "prompts",
+        "usage",
+    )
     revisions = sorted((MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
-    assert [p.name for p in revisions] == ["0001_baseline.py", "0002_reindex_runs.py"]
+    assert [p.name for p in revisions] == [
+        "0001_baseline.py",
+        "0002_reindex_runs.py",
+        "0003_generation.py",
+    ]
     for path in revisions:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
@@ -290,8 +320,8 @@ _TEST_REVISION = '''"""A test revision after the real ones: a note per bucket.""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -310,39 +340,39 @@ def downgrade() -> None:
 
 
 @pytest.fixture
-def migrations_0003(tmp_path: Path) -> str:
-    """The real revisions plus a test revision 0003, as a script location."""
+def migrations_0004(tmp_path: Path) -> str:
+    """The real revisions plus a test revision 0004, as a script location."""
     where = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, where, ignore=shutil.ignore_patterns("__pycache__"))
-    (where / "versions" / "0003_bucket_note.py").write_text(_TEST_REVISION)
+    (where / "versions" / "0004_bucket_note.py").write_text(_TEST_REVISION)
     return str(where)
 
 
 def test_distributed_refuses_a_database_behind_head_and_changes_nothing(
-    db_url: str, migrations_0003: str
+    db_url: str, migrations_0004: str
 ) -> None:
     ensure_schema(db_url, auto_upgrade=False)
-    assert current_revision(db_url) == "0002"
-    assert head_revision(migrations_0003) == "0003"
+    assert current_revision(db_url) == "0003"
+    assert head_revision(migrations_0004) == "0004"
 
     with pytest.raises(ConfigurationError) as refused:
-        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0003)
+        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0004)
 
     assert refused.value.message == (
-        "database schema is at 0002, this ragline needs 0003: run `ragline db upgrade`"
+        "database schema is at 0003, this ragline needs 0004: run `ragline db upgrade`"
     )
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
     assert "note" not in _columns(db_url, "buckets")
 
-    upgrade(db_url, migrations=migrations_0003)  # what `ragline db upgrade` does
+    upgrade(db_url, migrations=migrations_0004)  # what `ragline db upgrade` does
 
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
     assert "note" in _columns(db_url, "buckets")
-    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0003)  # now it starts
+    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0004)  # now it starts
 
 
 def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_it(
-    tmp_path: Path, migrations_0003: str
+    tmp_path: Path, migrations_0004: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     ensure_schema(url, auto_upgrade=True)
@@ -361,11 +391,11 @@ def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_i
     finally:
         registry.close()
 
-    # 0003 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
+    # 0004 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
     # during the migration, the drop would cascade into ``documents``.
-    ensure_schema(url, auto_upgrade=True, migrations=migrations_0003)
+    ensure_schema(url, auto_upgrade=True, migrations=migrations_0004)
 
-    assert current_revision(url) == "0003"
+    assert current_revision(url) == "0004"
     assert "note" in _columns(url, "buckets")
     registry = Registry(url)
     try:
@@ -496,13 +526,13 @@ def test_db_current_and_upgrade_on_postgresql(pg_url_with_password: str, run_db:
 
     assert [r.exit_code for r in (before, first, again, after)] == [0, 0, 0, 0]
     assert before.stdout.strip() == (
-        f"Database {shown} is at no revision; this ragline needs 0002: run `ragline db upgrade`."
+        f"Database {shown} is at no revision; this ragline needs 0003: run `ragline db upgrade`."
     )
-    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to 0002 (head)."
-    assert again.stdout.strip() == f"Database {shown} is at 0002 (head): nothing to do."
-    assert after.stdout.strip() == f"Database {shown} is at 0002 (head)."
+    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to 0003 (head)."
+    assert again.stdout.strip() == f"Database {shown} is at 0003 (head): nothing to do."
+    assert after.stdout.strip() == f"Database {shown} is at 0003 (head)."
     assert all(FAKE_PASSWORD not in r.output for r in (before, first, again, after))
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
     assert _differences(url) == []
 
 
