@@ -15,8 +15,10 @@ from ingest.pipeline import IngestionDeps
 from ingest.ports import Buckets, DocumentRegistry, RefreshLog, ScheduleBook
 from ingest.reindex import ReindexLog
 from kernel.errors import AuthenticationError, PermissionDeniedError
-from kernel.settings import ADMIN_ROLE, Settings
+from kernel.settings import ADMIN_ROLE, KeyIdentity, Settings
+from prompts.book import PromptBook
 from retrieval.access import Principal
+from usage.budgets import BudgetGuard
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class AppServices:
     ingestion: IngestionDeps
     answers: AnswerService
     enqueue_ingest: Callable[[str], None]
-    key_roles: dict[str, frozenset[str]]
+    keys: dict[str, KeyIdentity]
     # Readiness of ingestion: {"broker": ..., "worker": ...}, each "ok" or "unavailable".
     ingestion_checks: Callable[[], dict[str, str]]
     # True while /ask can answer with the registry down: retrieval's gate remembers
@@ -39,6 +41,10 @@ class AppServices:
     enqueue_refresh: Callable[[str], None]
     reindex_runs: ReindexLog
     enqueue_reindex: Callable[[str], None]
+    # Versioned prompts, labels and traffic splits (prompts.book).
+    prompts: PromptBook
+    # Budgets of the models file (usage.budgets); None: no models file, no budgets.
+    budgets: BudgetGuard | None = None
 
 
 def get_services(request: Request) -> AppServices:
@@ -93,6 +99,14 @@ def _enqueue_reindex(services: ServicesDep) -> Callable[[str], None]:
     return services.enqueue_reindex
 
 
+def _prompts(services: ServicesDep) -> PromptBook:
+    return services.prompts
+
+
+def get_budget_guard(services: ServicesDep) -> BudgetGuard | None:
+    return services.budgets
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[DocumentRegistry, Depends(_registry)]
 IngestionDep = Annotated[IngestionDeps, Depends(_ingestion)]
@@ -104,6 +118,8 @@ SchedulesDep = Annotated[ScheduleBook, Depends(_schedules)]
 EnqueueRefreshDep = Annotated[Callable[[str], None], Depends(_enqueue_refresh)]
 ReindexRunsDep = Annotated[ReindexLog, Depends(_reindex_runs)]
 EnqueueReindexDep = Annotated[Callable[[str], None], Depends(_enqueue_reindex)]
+PromptsDep = Annotated[PromptBook, Depends(_prompts)]
+BudgetsDep = Annotated[BudgetGuard | None, Depends(get_budget_guard)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
