@@ -15,10 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from answer.citations import MARKER_RUN
 from answer.text import numbers, split_sentences
 from text.terms import terms
-
-_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ def claims(answer: str) -> list[tuple[str, list[int]]]:
     """
     out: list[tuple[str, list[int]]] = []
     position = 0
-    for match in _MARKERS.finditer(answer):
+    for match in MARKER_RUN.finditer(answer):
         text = answer[position : match.start()].strip()
         refs = [int(n) for n in re.findall(r"\d+", match.group(0))]
         if text:

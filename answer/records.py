@@ -48,6 +48,8 @@ class AnswerRow(_Base):
     grounding: Mapped[float] = mapped_column(Float)
     latency_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Generated answers: prompt version, deployment (and those that failed), usage, cost.
+    generation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class AnswerRecords:
@@ -75,6 +77,7 @@ class AnswerRecords:
         cited_chunk_ids: Sequence[str],
         grounding: float,
         latency_ms: float,
+        generation: dict[str, Any] | None = None,
     ) -> None:
         """Write the record; with the database down, log and count the miss instead of raising."""
         try:
@@ -89,6 +92,7 @@ class AnswerRecords:
                         cited_chunk_ids=list(cited_chunk_ids),
                         grounding=grounding,
                         latency_ms=latency_ms,
+                        generation=generation,
                     )
                 )
         except DependencyUnavailableError:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from answer.extractive import compose, select_sentences
+from answer.generated import PromptRef, draft
 from answer.grounding import Grounding, ground
+from answer.ports import BudgetVerdict, GenerationDeps
 from answer.sentence_cache import SentenceVectorCache
-from kernel.errors import InvalidInputError
+from generation.gateway import GenerationFailedError, OnToken
+from kernel.errors import BudgetExceededError, DependencyUnavailableError, InvalidInputError
 from kernel.settings import AnswerSettings
 from retrieval.access import Principal, RequestedFilters, search_filter
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievedChunk
 
 EXTRACTIVE_MODEL = "extractive"
+ABSTENTION = "I could not find a grounded answer to this question in the documents you can access."
+
+log = logging.getLogger(__name__)
 
 
 class AnswerLog(Protocol):
@@ -33,7 +40,15 @@ class AnswerLog(Protocol):
         cited_chunk_ids: list[str],
         grounding: float,
         latency_ms: float,
+        generation: dict[str, object] | None = None,
     ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,17 @@ class Answer:
     found: bool
     model: str
     latency_ms: float
+    # True when a configured model could not answer and the extractive answer stands in.
+    degraded: bool = False
+    degraded_reason: str | None = None
+    usage: Usage | None = None
+    prompt: PromptRef | None = None
+    # Deployments tried before the one that answered (or all of them, when degraded).
+    failed_deployments: tuple[str, ...] = ()
+    citations_removed: int = 0
+    budget_warnings: tuple[str, ...] = ()
+    # What the low-grounding policy did: None, "flagged", "abstained" or "extractive".
+    grounding_action: str | None = None
 
 
 class AnswerService:
@@ -57,6 +83,7 @@ class AnswerService:
         *,
         default_top_k: int,
         max_question_chars: int,
+        generation: GenerationDeps | None = None,
     ) -> None:
         self._retriever = retriever
         self._dense = dense
@@ -65,6 +92,12 @@ class AnswerService:
         self._default_top_k = default_top_k
         self._max_question_chars = max_question_chars
         self._sentence_vectors = SentenceVectorCache(dense)
+        self._generation = generation
+
+    @property
+    def generates(self) -> bool:
+        """True when a models file is configured (answers are generated, not extracted)."""
+        return self._generation is not None
 
     def ask(
         self,
@@ -73,6 +106,7 @@ class AnswerService:
         *,
         top_k: int | None = None,
         filters: RequestedFilters | None = None,
+        on_token: OnToken | None = None,
     ) -> Answer:
         started = time.perf_counter()
         question = " ".join(question.split())
@@ -84,6 +118,23 @@ class AnswerService:
             )
         k = top_k or self._default_top_k
         chunks = self._retriever.retrieve(question, search_filter(principal, filters), top_k=k)
+        answer_id = str(uuid.uuid4())
+        if self._generation is not None and chunks:
+            outcome = self._generate(answer_id, principal, question, chunks, on_token)
+        else:
+            outcome = self._extract(question, chunks)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms)
+        self._record(answer, principal, chunks, k, filters)
+        return answer
+
+    def _extract(
+        self,
+        question: str,
+        chunks: list[RetrievedChunk],
+        *,
+        degraded_reason: str | None = None,
+    ) -> Answer:
         sentences = select_sentences(
             question,
             chunks,
@@ -99,13 +150,114 @@ class AnswerService:
             if extractive.found
             else Grounding(1.0, (), ())
         )
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        answer_id = str(uuid.uuid4())
+        return Answer(
+            answer_id="",
+            text=extractive.text,
+            citations=extractive.cited,
+            grounding=grounding,
+            found=extractive.found,
+            model=EXTRACTIVE_MODEL,
+            latency_ms=0.0,
+            degraded=degraded_reason is not None,
+            degraded_reason=degraded_reason,
+        )
+
+    def _generate(
+        self,
+        answer_id: str,
+        principal: Principal,
+        question: str,
+        chunks: list[RetrievedChunk],
+        on_token: OnToken | None,
+    ) -> Answer:
+        deps = self._generation
+        assert deps is not None
+        try:
+            verdict = deps.check_budget(principal)
+        except DependencyUnavailableError:
+            # Budgets fail open: an outage of the ledger must not stop answers.
+            log.warning("budget of %s not checked: the database is down", principal.key_id)
+            verdict = BudgetVerdict("allow")
+        if verdict.action == "refuse":
+            raise BudgetExceededError(verdict.message or "over budget")
+        try:
+            drafted = draft(
+                deps,
+                principal,
+                question,
+                chunks,
+                prompt_name=self._settings.prompt_name,
+                min_support=self._settings.min_support,
+                downgrade=verdict.action == "downgrade",
+                on_token=on_token,
+            )
+        except GenerationFailedError as exc:
+            degraded = self._extract(question, chunks, degraded_reason=exc.reason)
+            return replace(
+                degraded, failed_deployments=exc.failed, budget_warnings=verdict.warnings
+            )
+        generation = drafted.generation
+        try:
+            deps.record_usage(answer_id, principal, generation)
+        except DependencyUnavailableError:
+            log.warning("usage of answer %s was not recorded: the database is down", answer_id)
+        answer = Answer(
+            answer_id=answer_id,
+            text=drafted.text,
+            citations=drafted.cited,
+            grounding=drafted.grounding,
+            found=bool(drafted.cited),
+            model=generation.deployment,
+            latency_ms=0.0,
+            usage=Usage(
+                generation.prompt_tokens, generation.completion_tokens, generation.cost_usd
+            ),
+            prompt=drafted.prompt,
+            failed_deployments=generation.failed,
+            citations_removed=drafted.citations_removed,
+            budget_warnings=verdict.warnings,
+        )
+        return self._apply_grounding_policy(answer, question, chunks)
+
+    def _apply_grounding_policy(
+        self, answer: Answer, question: str, chunks: list[RetrievedChunk]
+    ) -> Answer:
+        settings = self._settings
+        if answer.grounding.score >= settings.min_grounding:
+            return answer
+        if settings.low_grounding == "abstain":
+            return replace(
+                answer,
+                text=ABSTENTION,
+                citations=(),
+                found=False,
+                grounding_action="abstained",
+            )
+        if settings.low_grounding == "extractive":
+            extractive = self._extract(question, chunks)
+            return replace(
+                answer,
+                text=extractive.text,
+                citations=extractive.citations,
+                grounding=extractive.grounding,
+                found=extractive.found,
+                grounding_action="extractive",
+            )
+        return replace(answer, grounding_action="flagged")
+
+    def _record(
+        self,
+        answer: Answer,
+        principal: Principal,
+        chunks: list[RetrievedChunk],
+        k: int,
+        filters: RequestedFilters | None,
+    ) -> None:
         config = self._retriever.config
         self._log.record_answer(
-            answer_id=answer_id,
+            answer_id=answer.answer_id,
             key_id=principal.key_id,
-            model=EXTRACTIVE_MODEL,
+            model=answer.model,
             retrieval={
                 "mode": "hybrid",
                 "top_k": k,
@@ -119,16 +271,36 @@ class AnswerService:
                 },
             },
             chunk_ids=[c.chunk_id for c in chunks],
-            cited_chunk_ids=[c.chunk_id for c in extractive.cited],
-            grounding=grounding.score,
-            latency_ms=latency_ms,
+            cited_chunk_ids=[c.chunk_id for c in answer.citations],
+            grounding=answer.grounding.score,
+            latency_ms=answer.latency_ms,
+            generation=_generation_record(answer, principal),
         )
-        return Answer(
-            answer_id=answer_id,
-            text=extractive.text,
-            citations=extractive.cited,
-            grounding=grounding,
-            found=extractive.found,
-            model=EXTRACTIVE_MODEL,
-            latency_ms=latency_ms,
-        )
+
+
+def _generation_record(answer: Answer, principal: Principal) -> dict[str, object] | None:
+    """What made a generated (or degraded) answer, for the answer record; None otherwise."""
+    if answer.usage is None and not answer.degraded:
+        return None
+    return {
+        "team": principal.team,
+        "prompt": None
+        if answer.prompt is None
+        else {
+            "name": answer.prompt.name,
+            "version": answer.prompt.version,
+            "label": answer.prompt.label,
+        },
+        "deployment": None if answer.usage is None else answer.model,
+        "failed_deployments": list(answer.failed_deployments),
+        "usage": None
+        if answer.usage is None
+        else {
+            "prompt_tokens": answer.usage.prompt_tokens,
+            "completion_tokens": answer.usage.completion_tokens,
+            "cost_usd": answer.usage.cost_usd,
+        },
+        "citations_removed": answer.citations_removed,
+        "degraded_reason": answer.degraded_reason,
+        "grounding_action": answer.grounding_action,
+    }

@@ -21,7 +21,9 @@ from rich.table import Table
 
 from kernel.errors import ConfigurationError, DependencyUnavailableError, RaglineError
 from kernel.settings import Settings, ensure_local_key, get_settings
+from ragline.cost_cli import cost
 from ragline.db_cli import db_app
+from ragline.prompts_cli import prompts_app
 
 app = typer.Typer(
     help="ragline: cited, grounded answers from your documents.",
@@ -30,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(prompts_app, name="prompts")
+app.command("cost")(cost)
 # soft_wrap: a key or a curl line must stay copyable, never broken across lines.
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -28,12 +28,15 @@ from ingest.schedule_book import ScheduleBook
 from ingest.source_router import SourceRouter
 from ingest.storage import LocalBucketStore
 from kernel.settings import Settings
+from prompts.book import PromptBook
+from ragline.generation_wiring import Generating, open_generation
 from ragline.schema import ensure_schema
 from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
 from retrieval.index.base import ChunkIndex
 from retrieval.sparse import BM25SparseEncoder
+from usage.ledger import UsageLedger
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,10 @@ class Runtime:
     store: SourceRouter
     reindex_runs: ReindexRuns
     reindex_policy: ReindexPolicy
+    prompts: PromptBook
+    usage: UsageLedger
+    # None without a models file: answers are extractive.
+    generating: Generating | None
     _closed: bool = field(default=False, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -157,6 +164,17 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
             prefetch_limit=settings.retrieval.prefetch_limit, rrf_k=settings.retrieval.rrf_k
         ),
     )
+    prompts = PromptBook(registry.engine)
+    prompts.ensure_defaults()
+    ledger = UsageLedger(registry.engine)
+    try:
+        generating = open_generation(settings, prompts, buckets, ledger)
+    except BaseException:
+        parser.close()
+        index.close()
+        store.close()
+        registry.close()
+        raise
     answers = AnswerService(
         retriever,
         dense,
@@ -164,6 +182,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         settings.answer,
         default_top_k=settings.retrieval.top_k,
         max_question_chars=limits.max_question_chars,
+        generation=None if generating is None else generating.deps,
     )
     refresh = settings.refresh
     return Runtime(
@@ -178,4 +197,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         store,
         ReindexRuns(registry.engine),
         ReindexPolicy(lease_s=refresh.lease_s),
+        prompts=prompts,
+        usage=ledger,
+        generating=generating,
     )

@@ -1,0 +1,66 @@
+"""What answering needs from the rooms around it, as narrow interfaces.
+
+The composition root (``ragline.runtime``) plugs in the real ones: the prompt book
+(``prompts``), the budget guard and usage ledger (``usage``), the registry's bucket
+policies (``ingest``), the LiteLLM gateway (``generation``). Answering without a
+models file needs none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from generation.gateway import Generation, ModelGateway
+from generation.routing import BucketPolicy
+from retrieval.access import Principal
+
+
+class ResolvedPrompt(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def system(self) -> str: ...
+    @property
+    def user(self) -> str: ...
+
+
+class PromptSource(Protocol):
+    def resolve(self, name: str, sticky_key: str) -> ResolvedPrompt:
+        """The version of prompt ``name`` this caller gets (its label, or a split's pick)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetVerdict:
+    action: Literal["allow", "downgrade", "refuse"]
+    message: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class BudgetCheck(Protocol):
+    def __call__(self, principal: Principal) -> BudgetVerdict: ...
+
+
+class UsageSink(Protocol):
+    def __call__(self, answer_id: str, principal: Principal, generation: Generation) -> None: ...
+
+
+class BucketPolicies(Protocol):
+    def __call__(self, buckets_named: Iterable[str]) -> dict[str, BucketPolicy]: ...
+
+
+@dataclass(frozen=True)
+class GenerationDeps:
+    """Everything a generated answer needs; None on the service means extractive only."""
+
+    gateway: ModelGateway
+    prompts: PromptSource
+    check_budget: BudgetCheck
+    record_usage: UsageSink
+    bucket_policies: BucketPolicies
