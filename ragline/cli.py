@@ -381,6 +381,17 @@ def ask(
         + (f", unsupported: {grounding['unsupported']}" if grounding["unsupported"] else "")
         + f" · {data['latency_ms']:.0f} ms"
     )
+    usage, prompt = data.get("usage"), data.get("prompt")
+    if usage:
+        version = (
+            f" · prompt {prompt['name']} v{prompt['version']} ({prompt['label']})" if prompt else ""
+        )
+        console.print(
+            f"model {data['model']} · {usage['prompt_tokens']}+{usage['completion_tokens']} "
+            f"tokens · ${usage['cost_usd']:.6f}{version}"
+        )
+    if data.get("degraded"):
+        err.print(f"[yellow]degraded:[/] {data.get('degraded_reason')} (extractive answer)")
 
 
 def _need_key_with_server(server: str | None, key: str | None) -> None:

@@ -44,6 +44,15 @@ class ChatDouble:
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     port: int = 0
+    _server: ThreadingHTTPServer | None = field(default=None, repr=False)
+    _dead: bool = field(default=False, repr=False)
+
+    def kill(self) -> None:
+        """Stop the server: new connections are refused and open ones dropped unanswered."""
+        self._dead = True
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
 
     @property
     def api_base(self) -> str:
@@ -80,6 +89,9 @@ def _handler(double: ChatDouble) -> type[BaseHTTPRequestHandler]:
             return
 
         def do_POST(self) -> None:
+            if double._dead:  # a kept-alive connection to a killed server: drop it
+                self.close_connection = True
+                return
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             double._record(body)
@@ -184,6 +196,7 @@ def serve(*names: str) -> Iterator[dict[str, ChatDouble]]:
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(double))
             server.daemon_threads = True
             double.port = server.server_address[1]
+            double._server = server
             threading.Thread(
                 target=server.serve_forever, name=f"llm-double-{name}", daemon=True
             ).start()
@@ -194,14 +207,3 @@ def serve(*names: str) -> Iterator[dict[str, ChatDouble]]:
         for server in servers:
             server.shutdown()
             server.server_close()
-
-
-@contextmanager
-def stopped(double: ChatDouble) -> Iterator[None]:
-    """A deployment that refuses connections (its server is gone), as a killed endpoint."""
-    status = double.status
-    double.status = 503
-    try:
-        yield
-    finally:
-        double.status = status

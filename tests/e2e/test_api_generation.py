@@ -286,3 +286,16 @@ def test_keys_without_the_role_get_nothing_generated(
     assert body["citations"] == [] and body["usage"] is None
     assert "27" not in body["answer"]
     assert all(d.received() == [] for d in doubles.values())
+
+
+def test_killed_endpoints_fall_back_then_degrade(
+    client: TestClient, doubles: dict[str, ChatDouble]
+) -> None:
+    # Last in the module: the servers stay dead.
+    doubles["primary"].kill()
+    body = _ask(client, "How many vacation days do full-time employees get?")
+    assert (body["model"], body["degraded"]) == ("backup", False)
+    doubles["backup"].kill()
+    body = _ask(client, "How many vacation days do full-time employees get?")
+    assert (body["model"], body["degraded"]) == ("extractive", True)
+    assert "27 days" in body["answer"] and body["citations"]

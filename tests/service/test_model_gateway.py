@@ -94,6 +94,19 @@ def test_a_failing_primary_falls_back_in_order(doubles: dict[str, ChatDouble], s
     assert _hits(doubles) == {"primary": 1, "backup": 1, "faraway": 0}
 
 
+def test_a_killed_primary_falls_back_and_with_both_killed_generation_fails(
+    doubles: dict[str, ChatDouble],
+) -> None:
+    gateway = LiteLLMGateway(_models(doubles), ENV)
+    doubles["primary"].kill()
+    result = gateway.generate(MESSAGES, RouteRequest(question_chars=14))
+    assert (result.deployment, result.failed) == ("backup", ("primary",))
+    doubles["backup"].kill()
+    doubles["faraway"].kill()
+    with pytest.raises(GenerationFailedError, match="primary, backup, faraway"):
+        gateway.generate(MESSAGES, RouteRequest(question_chars=14))
+
+
 def test_a_timeout_falls_back(doubles: dict[str, ChatDouble]) -> None:
     doubles["primary"].delay_s = 4  # the deployment's timeout is 2 s
     gateway = LiteLLMGateway(_models(doubles, allowed_fails=100), ENV)
