@@ -18,6 +18,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,3 +66,13 @@ def _execute(engine: Engine, statement: str, admin: URL) -> None:
             "RAGLINE_TEST_POSTGRES_URL at one.",
             pytrace=False,
         )
+
+
+@contextmanager
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for a test parametrized over ``BACKENDS``: its URL, dropped after."""
+    if backend == "postgresql":
+        with fresh_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'registry.db'}"

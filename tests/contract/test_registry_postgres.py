@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from ingest.records import Document, Registration, ServedDocument, document_id_f
 from ingest.registry import Registry
 from kernel.errors import NotFoundError, SupersededError
 from ragline.schema import ensure_schema
-from tests.postgres_db import fresh_database
+from tests.postgres_db import database_url
 
 pytestmark = pytest.mark.service
 
@@ -31,7 +30,7 @@ BACKENDS = ("postgresql", "sqlite")
 
 @pytest.fixture(params=BACKENDS)
 def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
-    with _database(request.param, tmp_path) as url:
+    with database_url(request.param, tmp_path) as url:
         ensure_schema(url, auto_upgrade=request.param == "sqlite")
         reg = Registry(url)
         try:
@@ -41,15 +40,6 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
             yield reg
         finally:
             reg.close()
-
-
-@contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with fresh_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
 
 
 def _register(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from kernel.errors import BudgetExceededError
 from kernel.models_config import Budgets, Limits
-from tests.postgres_db import fresh_database
+from tests.postgres_db import database_url
 from usage.budgets import BudgetDecision, BudgetGuard, BudgetStatus, raise_if_refused
 from usage.ledger import UsageEvent, UsageLedger
 
@@ -43,18 +42,9 @@ class Clock:
         return self.now
 
 
-@contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with fresh_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
-
-
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with _database(request.param, tmp_path) as url:
+    with database_url(request.param, tmp_path) as url:
         engine = create_engine(url)
         try:
             yield engine

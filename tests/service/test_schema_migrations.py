@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ from kernel.settings import get_settings
 from prompts.tables import PromptBase
 from ragline.db_cli import db_app
 from ragline.schema import current_revision, ensure_schema, head_revision, upgrade
-from tests.postgres_db import admin_url, fresh_database
+from tests.postgres_db import admin_url, database_url, fresh_database
 from usage.tables import UsageBase
 
 pytestmark = pytest.mark.service
@@ -73,18 +72,9 @@ MODEL_TABLES = {
 }
 
 
-@contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with fresh_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
-
-
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with _database(request.param, tmp_path) as url:
+    with database_url(request.param, tmp_path) as url:
         yield url
 
 
@@ -283,7 +273,7 @@ def _make_pre_migrations_registry(url: str) -> str:
 def test_a_registry_from_before_migrations_is_adopted_and_keeps_its_rows(
     backend: str, tmp_path: Path
 ) -> None:
-    with _database(backend, tmp_path) as url:
+    with database_url(backend, tmp_path) as url:
         doc_id = _make_pre_migrations_registry(url)
         before = {d[0] for d in _differences(url)}
         assert {"add_table", "add_column"} <= before

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from sqlalchemy.engine import Engine
 from ingest.registry import Registry
 from kernel.models_config import Budgets, Limits
 from ragline.schema import ensure_schema
-from tests.postgres_db import fresh_database
+from tests.postgres_db import database_url
 from tests.private_services import PrivatePostgres
 from usage.budgets import BudgetGuard
 from usage.ledger import UsageEvent, UsageLedger
@@ -35,18 +34,9 @@ BACKENDS = ("sqlite", "postgresql")
 DAY = datetime(2026, 11, 20, tzinfo=UTC)
 
 
-@contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with fresh_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
-
-
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with _database(request.param, tmp_path) as url:
+    with database_url(request.param, tmp_path) as url:
         ensure_schema(url, auto_upgrade=True)
         engine = create_engine(url)
         try:
