@@ -98,6 +98,8 @@ def test_ask_answers_extractively_with_matching_citations(
     assert body["grounding"]["score"] >= 0.9
     assert body["grounding"]["unsupported"] == []
     assert body["latency_ms"] > 0
+    # No models file: extractive by design, so not degraded, and free.
+    assert (body["model"], body["degraded"], body["usage"]) == ("extractive", False, None)
 
 
 def test_nothing_relevant_says_so_instead_of_guessing(

@@ -9,6 +9,7 @@ hit, and a prompt rolled back.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -153,6 +154,30 @@ def test_a_generated_answer_cites_its_source_and_says_what_it_cost(
     assert len(sent) == 1
     assert "27 days of paid vacation" in sent[0]["messages"][-1]["content"]
     assert "How many vacation days" in sent[0]["messages"][-1]["content"]
+
+
+def test_the_answer_record_keeps_what_made_the_answer(
+    client: TestClient, doubles: dict[str, ChatDouble]
+) -> None:
+    doubles["primary"].status = 500
+    body = _ask(client, "How many vacation days do full-time employees get?")
+    settings = client.app.state.services.settings  # type: ignore[attr-defined]
+    with sqlite3.connect(settings.data_dir / "registry.db") as db:
+        row = db.execute(
+            "SELECT model, cited_chunk_ids, generation FROM answers WHERE id = ?",
+            (body["answer_id"],),
+        ).fetchone()
+    model, cited, generation = row[0], json.loads(row[1]), json.loads(row[2])
+    assert model == "backup"
+    assert cited == [c["chunk_id"] for c in body["citations"]]
+    assert generation["team"] == "search"
+    assert generation["prompt"] == {"name": "answer", "version": 1, "label": "production"}
+    assert generation["failed_deployments"] == ["primary"]
+    assert generation["usage"] == body["usage"] | {
+        "cost_usd": pytest.approx(body["usage"]["cost_usd"])
+    }
+    # The question never goes into the record.
+    assert "vacation" not in row[2]
 
 
 def test_the_fallback_answers_when_the_primary_fails(
