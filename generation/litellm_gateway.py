@@ -12,9 +12,9 @@ Prices come from the models file, not from LiteLLM's price map: a self-hosted or
 negotiated deployment costs what its operator says. LiteLLM is imported when the
 gateway is built (a models file is configured), not when ragline starts.
 
-Known limit: LiteLLM does not cool down a deployment that refuses connections
-(its ``APIConnectionError`` is exempt), so a dead endpoint is tried on each request;
-a refused connection fails fast, so the cost is small.
+LiteLLM does not cool down a deployment that refuses connections (its
+``APIConnectionError`` is exempt); ``generation.breaker`` does, for every failure the
+gateway sees, and keeps such deployments out of the chain it hands the Router.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from generation.breaker import Breaker
 from generation.gateway import Generation, GenerationFailedError, Message, OnToken
 from generation.routing import NoRouteError, RouteRequest, plan_route
 from kernel.errors import ConfigurationError
@@ -38,8 +40,15 @@ _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
 
 class LiteLLMGateway:
-    def __init__(self, models: ModelsFile, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        models: ModelsFile,
+        environ: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._models = models
+        self._breaker = Breaker(models.routing.allowed_fails, models.routing.cooldown_s, clock)
         env = os.environ if environ is None else environ
         # Read before LiteLLM is imported: without it the import fetches a price map
         # from the internet (ragline's prices are the models file's anyway).
@@ -78,11 +87,17 @@ class LiteLLMGateway:
             plan = plan_route(self._models, request)
         except NoRouteError as exc:
             raise GenerationFailedError(str(exc)) from None
-        first = self._models.deployment(plan.chain[0])
+        chain = tuple(self._breaker.closed(plan.chain))
+        if not chain:
+            raise GenerationFailedError(
+                f"every allowed model deployment ({', '.join(plan.chain)}) is cooling down "
+                "after repeated failures"
+            )
+        first = self._models.deployment(chain[0])
         kwargs: dict[str, Any] = {
             "model": first.name,
             "messages": list(messages),
-            "fallbacks": [{first.name: list(plan.chain[1:])}] if len(plan.chain) > 1 else [],
+            "fallbacks": [{first.name: list(chain[1:])}] if len(chain) > 1 else [],
             "max_tokens": first.max_output_tokens,
             "temperature": 0,
         }
@@ -95,18 +110,20 @@ class LiteLLMGateway:
             else:
                 text, usage, deployment = self._stream(kwargs, first.name, on_token)
         except Exception as exc:  # noqa: BLE001  (any provider failure means: degrade)
-            reason = _reason(exc, plan.chain)
+            self._breaker.failed(chain)
+            reason = _reason(exc, chain)
             log.warning("generation failed on every deployment tried: %s", reason)
-            raise GenerationFailedError(reason, failed=plan.chain) from None
+            raise GenerationFailedError(reason, failed=chain) from None
         answered = self._models.deployment(deployment)
+        failed = _before(chain, answered.name)
+        self._breaker.failed(failed)
+        self._breaker.succeeded(answered.name)
         prompt_tokens, completion_tokens = _tokens(usage, answered, messages, text)
         return Generation(
             text=text,
             deployment=answered.name,
             tier=answered.tier,
-            failed=plan.chain[: plan.chain.index(answered.name)]
-            if answered.name in plan.chain
-            else (),
+            failed=failed,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=answered.cost_usd(prompt_tokens, completion_tokens),

@@ -107,6 +107,24 @@ def test_a_killed_primary_falls_back_and_with_both_killed_generation_fails(
         gateway.generate(MESSAGES, RouteRequest(question_chars=14))
 
 
+def test_a_dead_primary_is_skipped_once_its_breaker_opens(
+    doubles: dict[str, ChatDouble],
+) -> None:
+    gateway = LiteLLMGateway(_models(doubles, allowed_fails=1, cooldown_s=600), ENV)
+    doubles["primary"].kill()
+    tried = [gateway.generate(MESSAGES, RouteRequest(question_chars=14)) for _ in range(4)]
+    assert [r.deployment for r in tried] == ["backup"] * 4
+    # Two failures in a row (allowed_fails=1) and the primary is no longer tried at all.
+    assert [r.failed for r in tried] == [("primary",), ("primary",), (), ()]
+    doubles["backup"].kill()
+    doubles["faraway"].kill()
+    for _ in range(2):
+        with pytest.raises(GenerationFailedError):
+            gateway.generate(MESSAGES, RouteRequest(question_chars=14))
+    with pytest.raises(GenerationFailedError, match="cooling down"):
+        gateway.generate(MESSAGES, RouteRequest(question_chars=14))
+
+
 def test_a_timeout_falls_back(doubles: dict[str, ChatDouble]) -> None:
     doubles["primary"].delay_s = 4  # the deployment's timeout is 2 s
     gateway = LiteLLMGateway(_models(doubles, allowed_fails=100), ENV)
