@@ -259,6 +259,14 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "/documents/{document_id}/retry": {"post"},
         "/reindex": {"get", "post"},
         "/reindex/{reindex_id}": {"get"},
+        "/budgets": {"get"},
+        "/prompts": {"get"},
+        "/prompts/{name}": {"get"},
+        "/prompts/{name}/versions": {"post"},
+        "/prompts/{name}/versions/{version}": {"get"},
+        "/prompts/{name}/labels/{label}": {"put"},
+        "/prompts/{name}/rollback": {"post"},
+        "/prompts/{name}/split": {"put", "delete"},
     }
     assert {path: set(ops) for path, ops in spec["paths"].items()} == public | protected
 
@@ -297,8 +305,19 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "model",
         "latency_ms",
     }
+    # What a generated (or degraded) answer adds: README, "What /ask returns".
+    generation_fields = {
+        "degraded",
+        "degraded_reason",
+        "usage",
+        "prompt",
+        "failed_deployments",
+        "citations_removed",
+        "grounding_action",
+        "budget_warnings",
+    }
     answer = components["AskResponse"]
-    assert set(answer["properties"]) == readme_fields
+    assert set(answer["properties"]) == readme_fields | generation_fields
     assert set(answer["required"]) == readme_fields
     assert answer["properties"]["citations"]["items"] == {"$ref": ref + "Citation"}
     assert answer["properties"]["grounding"] == {"$ref": ref + "GroundingOut"}
