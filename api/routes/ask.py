@@ -31,7 +31,17 @@ from retrieval.access import Principal, RequestedFilters
 
 router = APIRouter(tags=["ask"])
 
-_SSE = {"text/event-stream": {"schema": {"type": "string"}}}
+# Each event's data is a JSON object: `token` {"text"}, `answer` an AskResponse,
+# `error` an ErrorBody.
+_SSE = {
+    "text/event-stream": {
+        "schema": {
+            "type": "object",
+            "description": "event `token`: {text}; event `answer`: AskResponse; "
+            "event `error`: ErrorBody",
+        }
+    }
+}
 
 
 @router.post(
