@@ -23,6 +23,7 @@ from kernel.errors import ConfigurationError, DependencyUnavailableError, Raglin
 from kernel.settings import Settings, ensure_local_key, get_settings
 from ragline.cost_cli import cost
 from ragline.db_cli import db_app
+from ragline.eval_cli import eval_app
 from ragline.prompts_cli import prompts_app
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(eval_app, name="eval")
 app.command("cost")(cost)
 # soft_wrap: a key or a curl line must stay copyable, never broken across lines.
 console = Console(soft_wrap=True)

@@ -17,6 +17,7 @@ PACKAGES = [
     "generation",
     "prompts",
     "usage",
+    "evals",
 ]
 
 

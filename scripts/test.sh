@@ -15,6 +15,10 @@ echo "==> import contracts (pyproject: tool.importlinter)"
 .venv/bin/lint-imports --no-cache
 echo "==> import every module"
 .venv/bin/python scripts/check_imports.py
+echo "==> eval gate: grounding on the project's golden set (evals/baselines)"
+.venv/bin/ragline eval grounding evals/golden/grounding.jsonl \
+  --baseline evals/baselines/grounding.json --tolerance 0.01 \
+  --report "${TMPDIR:-/tmp}/ragline-eval-grounding.json"
 echo "==> pytest"
 if [ "$#" -eq 0 ]; then
   # The whole suite also enforces the coverage floor (pyproject: tool.coverage).
