@@ -93,7 +93,7 @@ def retrieval(
     try:
         before = read_report(baseline) if baseline is not None else None
         dataset = load_beir(directory, split)
-        with _scratch(data_dir) as scratch:
+        with scratch_dir(data_dir) as scratch:
             current = _run(dataset, scratch, directory, limit_queries)
         found = regressions(current, before, tolerance) if before is not None else []
     except RaglineError as exc:
@@ -138,7 +138,7 @@ def _run(dataset: Any, data_dir: Path, directory: Path, limit_queries: int | Non
         raise ConfigurationError(f"invalid configuration: {exc}") from None
     runtime = open_runtime(settings)
     try:
-        with _RichProgress() as progress:
+        with RichProgress() as progress:
             return evaluate_retrieval(
                 dataset,
                 runtime.ingestion,
@@ -152,7 +152,7 @@ def _run(dataset: Any, data_dir: Path, directory: Path, limit_queries: int | Non
 
 
 @contextmanager
-def _scratch(data_dir: Path | None) -> Iterator[Path]:
+def scratch_dir(data_dir: Path | None) -> Iterator[Path]:
     if data_dir is not None:
         yield data_dir
         return
@@ -160,7 +160,7 @@ def _scratch(data_dir: Path | None) -> Iterator[Path]:
         yield Path(temporary) / "data"
 
 
-class _RichProgress:
+class RichProgress:
     """``evals.retrieval_eval.Progress`` as one rich bar per stage."""
 
     def __init__(self) -> None:
@@ -173,7 +173,7 @@ class _RichProgress:
         )
         self._task: Any = None
 
-    def __enter__(self) -> _RichProgress:
+    def __enter__(self) -> RichProgress:
         self._bar.__enter__()
         return self
 
