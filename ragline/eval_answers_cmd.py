@@ -20,9 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from evals.answers_eval import BUCKETS_FILE, GoldenSet, evaluate_answers, load_golden
-from evals.report import TIMING_SUFFIX, read_report, regressions, write_report
+from evals.report import TIMING_SUFFIX
 from kernel.errors import ConfigurationError, RaglineError
 from kernel.settings import get_settings
+from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
 from ragline.eval_retrieval_cmd import RichProgress, scratch_dir, scratch_settings
 
 console = Console(soft_wrap=True)
@@ -48,13 +49,8 @@ def answers(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
         "eval-answers.json"
     ),
-    baseline: Annotated[
-        Path | None,
-        typer.Option(help="A previous report: exit 1 if a metric fell below it by > tolerance."),
-    ] = None,
-    tolerance: Annotated[
-        float, typer.Option(help="How far a metric may fall below the baseline.")
-    ] = 0.01,
+    baseline: BaselineOption = None,
+    tolerance: ToleranceOption = 0.01,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -71,20 +67,14 @@ def answers(
     Prints the metrics and the failed questions, writes a JSON report; with
     --baseline, exits 1 on a regression.
     """
-    if tolerance < 0:
-        raise _fail("--tolerance must be >= 0")
+    before = load_baseline(baseline, tolerance)
     try:
-        before = read_report(baseline) if baseline is not None else None
         golden_set = load_golden(golden, docs if docs is not None else golden.parent)
         with scratch_dir(data_dir) as scratch:
             current = _run(golden_set, scratch, golden)
-        found = regressions(current, before, tolerance) if before is not None else []
     except RaglineError as exc:
-        raise _fail(exc.message) from None
-    try:
-        write_report(report, current)
-    except OSError as exc:
-        raise _fail(f"cannot write the report {report}: {exc.strerror or exc}") from None
+        raise fail(exc.message) from None
+    save(report, current)
     console.print(_table(current["metrics"]))
     _print_failures(current["details"]["failures"])
     settings = current["settings"]
@@ -93,11 +83,7 @@ def answers(
         f" {settings['role_checked']} role-checked) over {settings['documents']} documents;"
         f" report: {escape(str(report))}"
     )
-    if found:
-        err.print(f"[bold red]{len(found)} regression(s)[/] against {escape(str(baseline))}:")
-        for regression in found:
-            err.print(f"  {escape(regression.describe())}")
-        raise typer.Exit(1)
+    verdict(current, before, baseline, tolerance, console)
 
 
 def _run(golden_set: GoldenSet, data_dir: Path, golden: Path) -> dict[str, Any]:
@@ -146,8 +132,3 @@ def _print_failures(failures: dict[str, list[str]]) -> None:
     console.print(f"[bold]{len(failures)} failed question(s):[/]")
     for question_id, reasons in failures.items():
         console.print(f"  {escape(question_id)}: {escape('; '.join(reasons))}")
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)

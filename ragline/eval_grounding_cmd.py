@@ -27,9 +27,10 @@ from evals.grounding_eval import (
     file_digest,
     read_labelled,
 )
-from evals.report import build_report, read_report, regressions, write_report
+from evals.report import build_report
 from kernel.errors import ConfigurationError, InvalidInputError
 from kernel.settings import Settings, get_settings
+from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -47,13 +48,8 @@ def grounding(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
         "eval-grounding.json"
     ),
-    baseline: Annotated[
-        Path | None,
-        typer.Option(help="A previous report: exit 1 if a metric fell below it."),
-    ] = None,
-    tolerance: Annotated[
-        float, typer.Option(min=0.0, help="How far below the baseline a metric may fall.")
-    ] = 0.01,
+    baseline: BaselineOption = None,
+    tolerance: ToleranceOption = 0.01,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -67,12 +63,12 @@ def grounding(
     """Measure how well the grounding score separates supported from hallucinated answers."""
     settings = _settings()
     cut = settings.answer.min_grounding if threshold is None else threshold
+    before = load_baseline(baseline, tolerance)
     try:
-        before = read_report(baseline) if baseline is not None else None
         answers = read_labelled(file)
         result = evaluate(answers, ServiceGrounding(settings.answer.min_support), threshold=cut)
     except InvalidInputError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     console.print(_table(file, result))
     current = build_report(
         EVAL_NAME,
@@ -86,25 +82,9 @@ def grounding(
         },
         details=details(answers, result),
     )
-    try:
-        write_report(report, current)
-    except OSError as exc:
-        raise _fail(f"cannot write the report {report}: {exc.strerror or exc}") from None
+    save(report, current)
     console.print(f"Report written to {escape(str(report))}")
-    if before is None:
-        return
-    try:
-        found = regressions(current, before, tolerance)
-    except InvalidInputError as exc:
-        raise _fail(exc.message) from None
-    if found:
-        err.print(
-            f"[bold red]error:[/] {len(found)} regression(s) against {escape(str(baseline))}:"
-        )
-        for regression in found:
-            err.print(f"  {escape(regression.describe())}")
-        raise typer.Exit(1)
-    console.print(f"No regression against {escape(str(baseline))} (tolerance {tolerance:g}).")
+    verdict(current, before, baseline, tolerance, console)
 
 
 def _table(file: Path, result: GroundingEval) -> Table:
@@ -136,9 +116,4 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except (ValueError, ConfigurationError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)
+        raise fail(f"invalid configuration: {exc}") from None

@@ -23,7 +23,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.beir import load_beir
-from evals.report import read_report, regressions, write_report
 from evals.retrieval_eval import EVAL_BUCKET, MODES, evaluate_retrieval
 from kernel.errors import ConfigurationError, RaglineError
 from kernel.settings import (
@@ -34,6 +33,7 @@ from kernel.settings import (
     Settings,
     get_settings,
 )
+from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -63,13 +63,8 @@ def retrieval(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path(
         "eval-retrieval.json"
     ),
-    baseline: Annotated[
-        Path | None,
-        typer.Option(help="A previous report: exit 1 if a metric fell below it by > tolerance."),
-    ] = None,
-    tolerance: Annotated[
-        float, typer.Option(help="How far a metric may fall below the baseline.")
-    ] = 0.01,
+    baseline: BaselineOption = None,
+    tolerance: ToleranceOption = 0.01,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -88,28 +83,21 @@ def retrieval(
     each side. Prints nDCG@10, Recall@10/100, MRR@10 and latency per mode and writes a
     JSON report; with --baseline, exits 1 on a regression.
     """
-    if tolerance < 0:
-        raise _fail("--tolerance must be >= 0")
+    before = load_baseline(baseline, tolerance)
     try:
-        before = read_report(baseline) if baseline is not None else None
         dataset = load_beir(directory, split)
         with scratch_dir(data_dir) as scratch:
             current = _run(dataset, scratch, directory, limit_queries)
-        found = regressions(current, before, tolerance) if before is not None else []
     except RaglineError as exc:
-        raise _fail(exc.message) from None
-    write_report(report, current)
+        raise fail(exc.message) from None
+    save(report, current)
     _print_table(current["metrics"])
     console.print(
         f"{current['settings']['queries']} queries over {current['settings']['passages']} "
         f"passages ({current['details']['failed_passages']} failed to ingest); "
         f"report: {report}"
     )
-    if found:
-        err.print(f"[bold red]{len(found)} regression(s)[/] against {baseline}:")
-        for regression in found:
-            err.print(f"  {regression.describe()}")
-        raise typer.Exit(1)
+    verdict(current, before, baseline, tolerance, console)
 
 
 def scratch_settings(base: Settings, data_dir: Path) -> Settings:
@@ -202,8 +190,3 @@ def _print_table(found: dict[str, float]) -> None:
             ),
         )
     console.print(table)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
