@@ -262,7 +262,9 @@ class AnswerService:
                 "mode": "hybrid",
                 "top_k": k,
                 "prefetch_limit": config.prefetch_limit,
-                "rrf_k": config.rrf_k,
+                "fusion": config.fusion.method,
+                "dense_weight": config.fusion.dense_weight,
+                "rrf_k": config.fusion.rrf_k,
                 "filters": {
                     "doc_type": sorted(filters.doc_types)
                     if filters and filters.doc_types

@@ -134,7 +134,9 @@ def evaluate_retrieval(
             "passages": len(dataset.corpus),
             "queries": len(queries),
             "top_k": TOP_K,
-            "rrf_k": retriever.config.rrf_k,
+            "fusion": retriever.config.fusion.method,
+            "dense_weight": retriever.config.fusion.dense_weight,
+            "rrf_k": retriever.config.fusion.rrf_k,
             "prefetch_limit": retriever.config.prefetch_limit,
         },
         details={

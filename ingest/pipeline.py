@@ -137,8 +137,7 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         log.info("document %s failed: %s", doc.id, exc.code)
         return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message)
     version = deps.registry.next_version(doc.id)
-    title = doc.title or parsed.title or Path(doc.key.rsplit("#", 1)[-1]).name
-    chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type, title)
+    chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type)
     return Prepared(
         doc, version, parsed, chunks, content_hash, served_from, doc_type, parse_seconds
     )
@@ -235,13 +234,16 @@ def _build_chunks(
     version: int,
     content_hash: str,
     doc_type: str,
-    title: str,
 ) -> list[IndexedChunk]:
+    # A document without a title is shown under its file name, but a file name is no
+    # text: "report-final-v2.pdf" or an id must not become BM25 terms.
+    known_title = doc.title or parsed.title
+    title = known_title or Path(doc.key.rsplit("#", 1)[-1]).name
     dense = deps.dense.embed([d.text for d in drafts])
     # The lexical side also sees title and section: cheap, and headings are what
     # people type. The dense side gets the text alone to stay inside the model window.
     sparse = deps.sparse.encode_documents(
-        [" ".join(filter(None, (title, d.section, d.text))) for d in drafts]
+        [" ".join(filter(None, (known_title, d.section, d.text))) for d in drafts]
     )
     chunks = []
     for i, (draft, vec, sp) in enumerate(zip(drafts, dense, sparse, strict=True)):

@@ -53,7 +53,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal, Protocol
 
 from chunkers.registry import chunk_document, resolve_doc_type
@@ -426,8 +425,7 @@ def served_chunks(deps: IngestionDeps, doc: Document) -> list[IndexedChunk]:
     drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
     if not drafts:
         raise DocumentError("the document has no text to index")
-    title = doc.title or parsed.title or Path(doc.key.rsplit("#", 1)[-1]).name
     as_served = replace(doc, roles=doc.served_roles)
     return _build_chunks(
-        deps, as_served, parsed, drafts, doc.indexed_version, content_hash, doc_type, title
+        deps, as_served, parsed, drafts, doc.indexed_version, content_hash, doc_type
     )

@@ -49,7 +49,19 @@ class QdrantSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(default=5, ge=1, le=50)
     prefetch_limit: int = Field(default=50, ge=1, le=1000)
+    # How hybrid search fuses its two sides (retrieval.index.base.Fusion): "convex"
+    # weighs normalised scores by dense_weight; "rrf" fuses ranks with rrf_k.
+    fusion: Literal["convex", "rrf"] = "convex"
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     rrf_k: int = Field(default=60, ge=1)
+    # Dense pseudo-relevance feedback in hybrid search (retrieval.hybrid): the best
+    # feedback_depth chunks pull the query vector by feedback_weight; 0 turns it off.
+    feedback_depth: int = Field(default=3, ge=0, le=20)
+    feedback_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    # BM25's pivot length in terms: chunks shorter than this are favoured. Stored in
+    # each chunk's sparse vector, so a change applies to documents indexed after it
+    # (`ragline reindex` for the rest). `ragline eval retrieval` prints a corpus's mean.
+    bm25_avgdl: float = Field(default=100.0, gt=0)
 
 
 class AnswerSettings(BaseModel):

@@ -34,7 +34,7 @@ from ragline.schema import ensure_schema
 from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
-from retrieval.index.base import ChunkIndex
+from retrieval.index.base import ChunkIndex, Fusion
 from retrieval.sparse import BM25SparseEncoder
 from usage.ledger import UsageLedger
 
@@ -142,7 +142,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         raise
     limits = settings.limits
     parser = open_parser(settings)
-    sparse = BM25SparseEncoder()
+    sparse = BM25SparseEncoder(avgdl=settings.retrieval.bm25_avgdl)
     store = SourceRouter(
         LocalBucketStore(
             settings.buckets_dir,
@@ -161,7 +161,14 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         sparse,
         registry.served,
         RetrievalConfig(
-            prefetch_limit=settings.retrieval.prefetch_limit, rrf_k=settings.retrieval.rrf_k
+            prefetch_limit=settings.retrieval.prefetch_limit,
+            fusion=Fusion(
+                method=settings.retrieval.fusion,
+                dense_weight=settings.retrieval.dense_weight,
+                rrf_k=settings.retrieval.rrf_k,
+            ),
+            feedback_depth=settings.retrieval.feedback_depth,
+            feedback_weight=settings.retrieval.feedback_weight,
         ),
     )
     prompts = PromptBook(registry.engine)

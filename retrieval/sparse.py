@@ -49,9 +49,14 @@ def term_id(term: str) -> int:
 class BM25SparseEncoder:
     """Text -> BM25 sparse vectors; the engine's IDF modifier completes the score.
 
-    ``avgdl`` is the expected chunk length in terms (after stopwords are dropped);
-    ragline's chunks of up to 254 word pieces hold about 100. ``k1`` sets how fast
-    repeated terms saturate, ``b`` how much long chunks are penalised (0 to 1).
+    ``avgdl`` is BM25's pivot length in terms (after stopwords are dropped): chunks
+    shorter than it gain, longer ones lose. It is fixed, not the live corpus's mean,
+    because the weight is stored in each chunk's vector. The default of 100 is above
+    the mean of real chunks (40 to 53 terms on the three sets of the README's fusion
+    study), and measured better there than the mean: it softens length normalisation,
+    as a lower ``b`` would (msmarco-5k nDCG@10 0.744 at 100 against 0.734 at the
+    corpus mean). ``k1`` sets how fast repeated terms saturate, ``b`` how much long
+    chunks are penalised (0 to 1).
 
     Raises ``ValueError`` for parameters outside BM25's range.
     """

@@ -36,6 +36,37 @@ KEYWORD_INDEXED_FIELDS = ("document_id", "bucket", "doc_type", "roles")
 INTEGER_INDEXED_FIELDS = ("document_version",)
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
+FusionMethod = Literal["convex", "rrf"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How a hybrid search turns its dense and BM25 rankings into one.
+
+    ``convex``: each side's scores min-max normalised over its candidates, then
+    ``dense_weight * dense + (1 - dense_weight) * bm25`` (a chunk one side did not
+    return scores 0 there). ``rrf``: reciprocal rank fusion, ``1 / (rrf_k + position)``
+    summed over the sides. Scores carry what ranks throw away (how far ahead the best
+    match is), which is why ``convex`` is the default: README, "Hybrid retrieval",
+    has the measurements on three sets.
+
+    Raises ``ValueError`` for ``rrf_k < 1`` or a weight outside [0, 1].
+    """
+
+    method: FusionMethod = "convex"
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+
+    def __post_init__(self) -> None:
+        if self.method not in ("convex", "rrf"):
+            raise ValueError(f"unknown fusion method {self.method!r}")
+        if self.rrf_k < 1:
+            raise ValueError("rrf_k must be >= 1")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError("dense_weight must lie in [0, 1]")
+
+
+DEFAULT_FUSION = Fusion()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +114,10 @@ class ChunkIndex(Protocol):
     - ``search`` applies ``flt`` as a real filter to every side it queries (each
       prefetch of a hybrid query carries the same filter); it never returns a chunk
       outside the filter, and returns ``[]`` for empty ``flt.roles`` without querying.
-      Hybrid fuses dense and sparse prefetches with reciprocal rank fusion (``rrf_k``).
-      Ties are broken by id so that results are deterministic.
+      Hybrid fuses dense and sparse prefetches as ``fusion`` says (``ranking``).
+      Ties are broken deterministically, never by the engine's order.
+    - ``dense_vectors`` returns the stored dense vectors of the given chunk ids (ids
+      not found are left out): what a search's pseudo-relevance feedback reads.
     - ``delete_document`` removes a document's chunks; with ``keep_version`` it
       removes every version but that one. ``delete_version`` removes one version only,
       so a writer that lost a race (its document was deleted or superseded) removes
@@ -108,8 +141,10 @@ class ChunkIndex(Protocol):
         limit: int,
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
-        rrf_k: int = 60,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]: ...
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]: ...
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None: ...
 

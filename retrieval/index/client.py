@@ -40,6 +40,8 @@ from kernel.errors import (
 from retrieval.index import client_collection as collection_ops
 from retrieval.index import client_layout as layout
 from retrieval.index.base import (
+    DEFAULT_FUSION,
+    Fusion,
     Hit,
     IndexedChunk,
     SearchFilter,
@@ -129,7 +131,7 @@ class QdrantClientIndex:
         limit: int,
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
-        rrf_k: int = 60,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
         plan = plan_search(
             dense=dense,
@@ -138,7 +140,7 @@ class QdrantClientIndex:
             limit=limit,
             mode=mode,
             prefetch_limit=prefetch_limit,
-            rrf_k=rrf_k,
+            fusion=fusion,
             dim=self.dim,
         )
         if plan is None:
@@ -148,6 +150,16 @@ class QdrantClientIndex:
             "search",
             self._read_lock,
             lambda t: collection_ops.search_in(self._client, t.live, plan, flt),
+        )
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        self._check_open()
+        return self._on_live(
+            "read vectors",
+            self._read_lock,
+            lambda t: collection_ops.dense_vectors_in(self._client, t.live, ids),
         )
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
@@ -406,7 +418,7 @@ class ClientGeneration:
         limit: int,
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
-        rrf_k: int = 60,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
         plan = plan_search(
             dense=dense,
@@ -415,13 +427,21 @@ class ClientGeneration:
             limit=limit,
             mode=mode,
             prefetch_limit=prefetch_limit,
-            rrf_k=rrf_k,
+            fusion=fusion,
             dim=self._index.dim,
         )
         if plan is None:
             return []
         return self._run(
             "search", lambda c: collection_ops.search_in(c, self.collection, plan, flt)
+        )
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        return self._run(
+            "read vectors",
+            lambda c: collection_ops.dense_vectors_in(c, self.collection, ids),
         )
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:

@@ -56,6 +56,19 @@ def prepare_collection(client: QdrantClient, name: str, dim: int) -> None:
         client.create_payload_index(name, field_name=field_name, field_schema=schema, wait=True)
 
 
+def dense_vectors_in(client: QdrantClient, name: str, ids: Sequence[str]) -> dict[str, list[float]]:
+    records = client.retrieve(name, ids=list(ids), with_payload=False, with_vectors=["dense"])
+    out: dict[str, list[float]] = {}
+    for record in records:
+        vectors = record.vector
+        dense = vectors.get("dense") if isinstance(vectors, dict) else None
+        if isinstance(dense, list):
+            numbers = [float(x) for x in dense if isinstance(x, float | int)]
+            if len(numbers) == len(dense):  # a plain vector, not a multivector
+                out[canonical_id(str(record.id))] = numbers
+    return out
+
+
 def search_in(client: QdrantClient, name: str, plan: SearchPlan, flt: SearchFilter) -> list[Hit]:
     query_filter = engine_filter(flt)
     requests = [side_request(side, query_filter) for side in plan.sides]

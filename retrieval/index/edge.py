@@ -58,8 +58,10 @@ from kernel.errors import (
 )
 from retrieval.index import edge_layout, edge_requests
 from retrieval.index.base import (
+    DEFAULT_FUSION,
     INTEGER_INDEXED_FIELDS,
     KEYWORD_INDEXED_FIELDS,
+    Fusion,
     Hit,
     IndexedChunk,
     SearchFilter,
@@ -131,7 +133,7 @@ class EdgeIndex:
         limit: int,
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
-        rrf_k: int = 60,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
         return self._search(
             None,
@@ -141,8 +143,11 @@ class EdgeIndex:
             limit=limit,
             mode=mode,
             prefetch_limit=prefetch_limit,
-            rrf_k=rrf_k,
+            fusion=fusion,
         )
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        return self._dense_vectors(None, ids)
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)
@@ -309,7 +314,7 @@ class EdgeIndex:
         limit: int,
         mode: SearchMode,
         prefetch_limit: int,
-        rrf_k: int,
+        fusion: Fusion,
     ) -> list[Hit]:
         plan = plan_search(
             dense=dense,
@@ -318,7 +323,7 @@ class EdgeIndex:
             limit=limit,
             mode=mode,
             prefetch_limit=prefetch_limit,
-            rrf_k=rrf_k,
+            fusion=fusion,
             dim=self.dim,
         )
         if plan is None:
@@ -341,6 +346,15 @@ class EdgeIndex:
             for point_id, score in ranked
             if point_id in payloads
         ]
+
+    def _dense_vectors(
+        self, generation: _Generation | None, ids: Sequence[str]
+    ) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        with self._reading(generation) as shard, engine_errors(ENGINE, "read vectors"):
+            records = shard.retrieve(list(ids), with_payload=False, with_vector=["dense"])
+        return edge_requests.dense_of(records)
 
     def _count(self, generation: _Generation | None, document_id: str | None) -> int:
         flt = None
@@ -474,7 +488,7 @@ class EdgeGeneration:
         limit: int,
         mode: SearchMode = "hybrid",
         prefetch_limit: int = 50,
-        rrf_k: int = 60,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
         return self._index._search(
             self._target(),
@@ -484,8 +498,11 @@ class EdgeGeneration:
             limit=limit,
             mode=mode,
             prefetch_limit=prefetch_limit,
-            rrf_k=rrf_k,
+            fusion=fusion,
         )
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        return self._index._dense_vectors(self._target(), ids)
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)

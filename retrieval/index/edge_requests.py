@@ -7,8 +7,8 @@ index and a generation being built send exactly the same ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qdrant_edge import (
     FieldCondition,
@@ -97,3 +97,14 @@ def side_request(side: SideQuery, engine_filter: Filter) -> QueryRequest:
 def _batches(items: list[Point], size: int) -> Iterator[list[Point]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def dense_of(records: Iterable[Any]) -> dict[str, list[float]]:
+    """``{id: dense vector}`` of retrieved records; a record without one is left out."""
+    out: dict[str, list[float]] = {}
+    for record in records:
+        vectors = record.vector
+        dense = vectors.get("dense") if isinstance(vectors, dict) else None
+        if dense is not None:
+            out[str(record.id)] = [float(x) for x in dense]
+    return out

@@ -40,7 +40,9 @@ from kernel.errors import (
     NotFoundError,
 )
 from retrieval.index.base import (
+    DEFAULT_FUSION,
     ChunkIndex,
+    Fusion,
     GenerationalIndex,
     Hit,
     IndexedChunk,
@@ -194,9 +196,15 @@ def search(
     limit: int = 10,
     dense: Sequence[float] = QUERY_DENSE,
     text: str = QUERY_TEXT,
+    fusion: Fusion = DEFAULT_FUSION,
 ) -> list[Hit]:
     return idx.search(
-        dense=dense, sparse=encoder.encode_query(text), flt=flt, limit=limit, mode=mode
+        dense=dense,
+        sparse=encoder.encode_query(text),
+        flt=flt,
+        limit=limit,
+        mode=mode,
+        fusion=fusion,
     )
 
 
@@ -232,6 +240,20 @@ def test_upsert_is_idempotent_by_id(index: ChunkIndex, encoder: BM25SparseEncode
     hits = search(index, encoder, ENG, "dense")
     assert hits[0].id == cid("eng-1")
     assert hits[0].payload["title"] == "renamed"
+
+
+def test_dense_vectors_are_the_stored_unit_vectors(
+    index: ChunkIndex, encoder: BM25SparseEncoder
+) -> None:
+    index.upsert(role_corpus(encoder))
+    stored = index.dense_vectors([cid("eng-1"), cid("both"), cid("never-written")])
+    assert set(stored) == {cid("eng-1"), cid("both")}
+    for name in ("eng-1", "both"):
+        written = next(c for c in role_corpus(encoder) if c.id == cid(name)).dense
+        norm = sum(x * x for x in written) ** 0.5
+        # Cosine collections keep vectors normalised: the direction is what comes back.
+        assert stored[cid(name)] == pytest.approx([x / norm for x in written], abs=1e-5)
+    assert index.dense_vectors([]) == {}
 
 
 def test_upsert_of_nothing_is_a_no_op(index: ChunkIndex) -> None:
@@ -386,7 +408,8 @@ def tie_corpus(encoder: BM25SparseEncoder) -> list[IndexedChunk]:
 
 
 def expected_tie_order() -> list[tuple[str, float]]:
-    """Hand-ranked, ties by id, then fused with Qdrant's RRF (k=60, 0-based positions)."""
+    """Hand-ranked, ties by id, fused with Qdrant's RRF (k=60, 0-based positions);
+    equal sums go to the better dense position, then the id."""
     by_id = sorted(["dup-x", "dup-y"], key=cid)
     dense_rank = ["dense-only", *by_id, "same-text", "sparse-best"]
     sparse_rank = ["sparse-best", *sorted([*by_id, "same-text"], key=cid)]
@@ -394,14 +417,16 @@ def expected_tie_order() -> list[tuple[str, float]]:
     for ranking in (dense_rank, sparse_rank):
         for position, name in enumerate(ranking):
             fused[name] = fused.get(name, 0.0) + 1 / (60 + position)
-    return sorted(fused.items(), key=lambda item: (-item[1], cid(item[0])))
+    return sorted(
+        fused.items(), key=lambda item: (-item[1], dense_rank.index(item[0]), cid(item[0]))
+    )
 
 
-def test_hybrid_uses_rrf_and_breaks_ties_by_id(
+def test_hybrid_rrf_breaks_ties_by_dense_rank_then_id(
     index: ChunkIndex, encoder: BM25SparseEncoder
 ) -> None:
     index.upsert(tie_corpus(encoder))
-    hits = search(index, encoder, ENG, "hybrid", limit=5)
+    hits = search(index, encoder, ENG, "hybrid", limit=5, fusion=Fusion(method="rrf"))
     expected = expected_tie_order()
     assert names(hits) == [name for name, _ in expected]
     assert [h.score for h in hits] == pytest.approx([score for _, score in expected])
@@ -416,11 +441,34 @@ def test_rrf_k_changes_the_scores(index: ChunkIndex, encoder: BM25SparseEncoder)
         sparse=encoder.encode_query(QUERY_TEXT),
         flt=ENG,
         limit=1,
-        rrf_k=1,
+        fusion=Fusion(method="rrf", rrf_k=1),
     )
     # sparse-best: sparse position 0 and dense position 4 -> 1/1 + 1/5.
     assert names(hits) == ["sparse-best"]
     assert hits[0].score == pytest.approx(1 / 1 + 1 / 5)
+
+
+def test_hybrid_default_is_the_convex_fusion_of_both_sides(
+    index: ChunkIndex, encoder: BM25SparseEncoder
+) -> None:
+    index.upsert(tie_corpus(encoder))
+    dense = {h.payload["name"]: h.score for h in search(index, encoder, ENG, "dense", limit=50)}
+    sparse = {h.payload["name"]: h.score for h in search(index, encoder, ENG, "sparse", limit=50)}
+
+    def normalised(side: dict[str, float]) -> dict[str, float]:
+        high, low = max(side.values()), min(side.values())
+        return {name: (score - low) / (high - low) for name, score in side.items()}
+
+    d, s = normalised(dense), normalised(sparse)
+    weight = DEFAULT_FUSION.dense_weight
+    expected = {
+        name: weight * d.get(name, 0.0) + (1 - weight) * s.get(name, 0.0)
+        for name in set(d) | set(s)
+    }
+    hits = search(index, encoder, ENG, "hybrid", limit=50)
+    assert {h.payload["name"]: h.score for h in hits} == pytest.approx(expected)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len(hits) == len(expected) == 5
 
 
 def random_corpus(encoder: BM25SparseEncoder, n: int = 60) -> list[IndexedChunk]:

@@ -397,7 +397,7 @@ def test_every_answer_records_what_made_it(client: TestClient, corpus: dict[str,
     services = client.app.state.services  # type: ignore[attr-defined]
     record = AnswerRecords(services.registry.engine).get_answer(body["answer_id"])
     assert record.model == "extractive"
-    assert record.retrieval["top_k"] == 3 and record.retrieval["rrf_k"] == 60
+    assert record.retrieval["top_k"] == 3 and record.retrieval["fusion"] == "convex"
     cited = [c["chunk_id"] for c in body["citations"]]
     assert record.cited_chunk_ids == cited
     # A citation can only point at a chunk retrieved for this answer.

@@ -80,6 +80,24 @@ def test_chunks_carry_the_full_payload(runtime: Runtime, docs: dict[str, str]) -
     assert SECRET in hit.text
 
 
+def test_a_file_name_is_shown_as_the_title_but_never_searched(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "named"
+    folder.mkdir()
+    (folder / "quarterly-zanzibar.txt").write_text(PUBLIC)
+    (folder / "other.txt").write_text("The quarterly zanzibar offsite is in the north wing.")
+    reports = _ingest(runtime, folder, "named", ["named"])
+    assert [r.outcome for r in reports] == ["indexed", "indexed"]
+    named = search_filter(Principal.from_key("k", ["named"]))
+    hits = runtime.retriever.retrieve("zanzibar", named, top_k=5, mode="sparse")
+    # Only the document whose text holds the word: the other's file name is no text.
+    assert [h.source for h in hits] == ["other.txt"]
+    cafeteria = runtime.retriever.retrieve("cafeteria breakfast", named, top_k=5)
+    assert cafeteria[0].source == "quarterly-zanzibar.txt"
+    assert cafeteria[0].title == "quarterly-zanzibar.txt"
+
+
 def test_reingest_unchanged_does_nothing_and_change_replaces(
     runtime: Runtime, docs: dict[str, str], tmp_path: Path
 ) -> None:

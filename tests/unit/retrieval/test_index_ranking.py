@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.index.base import SearchFilter, SparseVector
+from retrieval.index.base import Fusion, SearchFilter, SparseVector
 from retrieval.index.filters import can_match, match_any_conditions
-from retrieval.index.ranking import plan_search, rank_by_score, reciprocal_rank_fusion
+from retrieval.index.ranking import (
+    convex_fusion,
+    plan_search,
+    rank_by_score,
+    reciprocal_rank_fusion,
+)
 from retrieval.index.validation import canonical_id, check_dense, check_sparse, payload_dict
 
 pytestmark = pytest.mark.unit
 
 ENG = SearchFilter(roles=frozenset({"eng"}))
 SPARSE = SparseVector(indices=(1, 2), values=(1.0, 1.0))
+RRF = Fusion(method="rrf", rrf_k=60)
 
 
 def test_rank_by_score_breaks_ties_by_id() -> None:
@@ -31,9 +37,58 @@ def test_rrf_uses_qdrants_zero_based_formula() -> None:
     assert [score for _, score in fused] == pytest.approx([1 / 61 + 1 / 60, 1 / 60, 1 / 61])
 
 
-def test_rrf_ties_are_broken_by_id() -> None:
+def test_rrf_ties_go_to_the_first_rankings_order_not_the_id() -> None:
+    # z and a tie (each is first on one side): the dense side, listed first, decides.
     fused = reciprocal_rank_fusion([[("z", 1.0)], [("a", 1.0)]], k=60)
-    assert [point_id for point_id, _ in fused] == ["a", "z"]
+    assert [point_id for point_id, _ in fused] == ["z", "a"]
+    # Equal again, and both absent from the first ranking: then the id decides.
+    fused = reciprocal_rank_fusion([[("m", 1.0)], [("y", 1.0), ("b", 1.0)]], k=1)
+    assert [point_id for point_id, _ in fused] == ["m", "y", "b"]
+
+
+def test_convex_fusion_weighs_normalised_scores() -> None:
+    dense = [("a", 0.9), ("b", 0.7), ("c", 0.5)]  # normalised 1, 0.5, 0
+    sparse = [("c", 12.0), ("d", 4.0), ("b", 2.0)]  # normalised 1, 0.2, 0
+    fused = convex_fusion([dense, sparse], [0.5, 0.5])
+    assert [point_id for point_id, _ in fused] == ["a", "c", "b", "d"]
+    assert [score for _, score in fused] == pytest.approx([0.5, 0.5, 0.25, 0.1])
+    # The tie between a and c goes to the dense side's order; weights move it.
+    lexical = convex_fusion([dense, sparse], [0.3, 0.7])
+    assert [point_id for point_id, _ in lexical][:2] == ["c", "a"]
+
+
+def test_convex_fusion_of_one_candidate_or_equal_scores_gives_full_weight() -> None:
+    fused = convex_fusion([[("a", 0.4)], [("b", 3.0), ("c", 3.0)]], [0.6, 0.4])
+    assert fused == [
+        ("a", pytest.approx(0.6)),
+        ("b", pytest.approx(0.4)),
+        ("c", pytest.approx(0.4)),
+    ]
+
+
+def test_convex_plan_weighs_the_dense_side_by_name() -> None:
+    plan = plan_search(
+        dense=[1.0, 0.0],
+        sparse=SPARSE,
+        flt=ENG,
+        limit=3,
+        mode="hybrid",
+        prefetch_limit=50,
+        fusion=Fusion(method="convex", dense_weight=0.8),
+        dim=2,
+    )
+    assert plan is not None
+    combined = plan.combine([[("d", 0.9), ("s", 0.1)], [("s", 5.0), ("d", 1.0)]])
+    assert [point_id for point_id, _ in combined] == ["d", "s"]
+    assert [score for _, score in combined] == pytest.approx([0.8, 0.2])
+
+
+@pytest.mark.parametrize(
+    "change", [{"rrf_k": 0}, {"dense_weight": 1.5}, {"dense_weight": -0.1}, {"method": "max"}]
+)
+def test_invalid_fusions_are_value_errors(change: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Fusion(**change)  # type: ignore[arg-type]
 
 
 def test_plan_combines_by_rank_then_id() -> None:
@@ -44,7 +99,7 @@ def test_plan_combines_by_rank_then_id() -> None:
         limit=2,
         mode="hybrid",
         prefetch_limit=50,
-        rrf_k=60,
+        fusion=RRF,
         dim=2,
     )
     assert plan is not None
@@ -63,7 +118,7 @@ def test_single_side_plan_keeps_engine_scores() -> None:
         limit=1,
         mode="dense",
         prefetch_limit=50,
-        rrf_k=60,
+        fusion=RRF,
         dim=2,
     )
     assert plan is not None
@@ -81,7 +136,7 @@ def test_each_side_fetches_at_least_limit(limit: int, expected: int) -> None:
             limit=limit,
             mode=mode,  # type: ignore[arg-type]
             prefetch_limit=50,
-            rrf_k=60,
+            fusion=RRF,
             dim=2,
         )
         assert plan is not None
@@ -96,7 +151,7 @@ def test_hybrid_without_terms_plans_the_dense_side_only() -> None:
         limit=3,
         mode="hybrid",
         prefetch_limit=50,
-        rrf_k=60,
+        fusion=RRF,
         dim=2,
     )
     assert plan is not None
@@ -122,7 +177,7 @@ def test_filters_that_match_nothing_plan_no_query(flt: SearchFilter) -> None:
         limit=3,
         mode="hybrid",
         prefetch_limit=50,
-        rrf_k=60,
+        fusion=RRF,
         dim=2,
     )
     assert plan is None
@@ -136,7 +191,7 @@ def test_sparse_mode_without_terms_plans_no_query() -> None:
         limit=3,
         mode="sparse",
         prefetch_limit=50,
-        rrf_k=60,
+        fusion=RRF,
         dim=2,
     )
     assert plan is None
@@ -148,7 +203,6 @@ def test_sparse_mode_without_terms_plans_no_query() -> None:
         {"mode": "fuzzy"},
         {"limit": 0},
         {"prefetch_limit": 0},
-        {"rrf_k": 0},
         {"dense": [1.0]},
         {"dense": None, "mode": "dense"},
         {"sparse": None, "mode": "sparse"},
@@ -164,7 +218,7 @@ def test_invalid_searches_are_value_errors(change: dict[str, object]) -> None:
         "limit": 3,
         "mode": "hybrid",
         "prefetch_limit": 50,
-        "rrf_k": 60,
+        "fusion": RRF,
         "dim": 2,
     }
     args.update(change)
