@@ -124,6 +124,7 @@ def draft(
         repaired.text,
         {n: c.text for n, c in enumerate(against, start=1)},
         min_support=min_support,
+        question=question,
     )
     return Drafted(
         text=repaired.text,

@@ -60,14 +60,14 @@ class ServiceGrounding:
     """The service's grounding score, as ``POST /ask`` computes it for an answer's citations.
 
     The answer carries no ``[n]`` markers here, so every sentence is checked against the
-    one source, as an uncited claim is checked against all of an answer's sources.
-    The question is unused: today's check does not read it.
+    one source, as an uncited claim is checked against all of an answer's sources. The
+    question, when the row has one, is passed on as ``POST /ask`` passes the asked one.
     """
 
     min_support: float
 
     def __call__(self, source: str, answer: str, question: str | None) -> float:
-        return ground(answer, {1: source}, min_support=self.min_support).score
+        return ground(answer, {1: source}, min_support=self.min_support, question=question).score
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,3 +291,14 @@ def test_the_service_scorer_is_the_service_grounding_check() -> None:
     assert scorer(SOURCE, "Invoices are due within 30 days.", None) == 1.0
     # every word is in the source, but the number is not: the check the service makes
     assert scorer(SOURCE, "Invoices are due within 45 days.", "When?") == 0.0
+
+
+def test_the_service_scorer_passes_the_question_on() -> None:
+    """A bare figure is judged by where the question points, as ``POST /ask`` judges it."""
+    scorer = ServiceGrounding(min_support=0.5)
+    question = "How many days after the invoice date are invoices due?"
+    assert scorer(SOURCE, "30.", question) == 1.0
+    # 40 is in the source too, but as the fee, not where the question points
+    assert scorer(SOURCE, "40.", question) < scorer(SOURCE, "30.", question)
+    # without the question a bare figure is judged by coverage, and both are covered
+    assert scorer(SOURCE, "40.", None) == scorer(SOURCE, "30.", None) == 1.0

@@ -73,3 +73,132 @@ def test_a_word_glued_to_the_next_sentence_still_counts_as_supported() -> None:
 def test_grounding_and_bm25_agree_on_what_a_term_is() -> None:
     """A plural the source states in the singular is support, as it is a BM25 match."""
     assert sentence_support("Invoices list the fees.", ["Each invoice lists a fee."]) == 1.0
+
+
+# What the claim and question checks catch that word coverage cannot.
+
+BRIDGE = (
+    "The Marlow Bridge over the river Tane was completed in 1887 to a design by the"
+    " engineer Edith Calloway. It replaced a wooden ferry crossing and carried a tram line"
+    " until 1952. The bridge was listed as a protected monument in 1979."
+)
+LAB = (
+    "On 12 March the board approved a budget of 2.4 million euros for the new laboratory."
+    " Dr. Ana Ruiz will lead the project, with Peter Holm as her deputy."
+)
+
+
+def score(answer: str, source: str, question: str | None = None) -> float:
+    return ground(answer, {1: source}, min_support=0.5, question=question).score
+
+
+def test_a_negated_sentence_scores_below_the_faithful_one() -> None:
+    source = "The Kestrel K2 connects on the 2.4 GHz band and does not support 5 GHz networks."
+    faithful = score("The Kestrel K2 does not support 5 GHz networks.", source)
+    flipped = score("The Kestrel K2 does support 5 GHz networks.", source)
+    assert faithful == 1.0
+    assert flipped < 0.5
+
+
+def test_removing_the_sources_not_is_caught_as_well_as_adding_one() -> None:
+    source = "Shared accounts are not permitted for remote staff."
+    assert score("Shared accounts are permitted for remote staff.", source) < 0.5
+    assert score("Shared accounts are not permitted for remote staff.", source) == 1.0
+
+
+def test_a_negation_of_something_else_in_the_sentence_is_no_conflict() -> None:
+    source = "Take one tablet twice a day. Do not exceed four tablets in 24 hours."
+    assert score("Four tablets in 24 hours is the most.", source, None) >= 0.5
+
+
+def test_a_swapped_number_is_flagged() -> None:
+    result = ground("The bridge was completed in 1952.", {1: BRIDGE}, min_support=0.5)
+    assert result.unsupported == ("The bridge was completed in 1952.",)
+    assert score("The bridge was completed in 1887.", BRIDGE) == 1.0
+
+
+def test_a_name_from_another_sentence_of_the_source_lowers_support() -> None:
+    right = score("Ana Ruiz will lead the project.", LAB)
+    swapped = score("Peter Holm will approve the budget.", LAB)
+    assert right > swapped
+
+
+def test_a_bare_name_that_is_in_the_source_but_not_where_the_question_points_scores_low() -> None:
+    source = (
+        "Dr. Ana Ruiz will lead the new laboratory project. Peter Holm runs the budget office"
+        " and reports to the board."
+    )
+    question = "Who will lead the laboratory project?"
+    right = score("Dr. Ana Ruiz.", source, question)
+    assert right == 1.0
+    # A floor, not zero: a question may reach its answer through another sentence.
+    assert score("Peter Holm.", source, question) < 0.85
+
+
+def test_a_bare_year_is_checked_against_the_sentence_the_question_matches() -> None:
+    question = "When was the Marlow Bridge completed?"
+    assert score("In 1887.", BRIDGE, question) == 1.0
+    assert score("In 1979.", BRIDGE, question) < 1.0
+
+
+def test_without_the_question_a_bare_name_is_judged_by_coverage_alone() -> None:
+    assert score("Peter Holm.", LAB) == 1.0
+
+
+def test_yes_and_no_are_read_against_what_the_sources_say_of_the_question() -> None:
+    source = "Termination does not affect fees already accrued."
+    question = "Does termination affect fees already accrued?"
+    assert score("No.", source, question) > score("Yes.", source, question)
+    assert 0.0 < score("Yes.", source, question) < 0.5
+
+
+def test_a_leading_yes_must_agree_with_the_sources_too() -> None:
+    source = "Multi-factor authentication is mandatory for remote access."
+    question = "Is multi-factor authentication mandatory for remote access?"
+    right = score(
+        "Yes, multi-factor authentication is mandatory for remote access.", source, question
+    )
+    wrong = score(
+        "No, multi-factor authentication is mandatory for remote access.", source, question
+    )
+    assert right == 1.0
+    assert wrong < right
+
+
+def test_an_answer_to_an_either_or_question_must_be_the_option_the_sources_bear_out() -> None:
+    source = (
+        "The Saimaa Gesture is a 1981 documentary about three Finnish rock groups."
+        " Adam Clayton Powell is a 1989 documentary about a politician from Harlem."
+    )
+    question = (
+        "Which documentary is about Finnish rock groups, Adam Clayton Powell or The Saimaa Gesture?"
+    )
+    assert score("The Saimaa Gesture", source, question) == 1.0
+    assert score("Adam Clayton Powell", source, question) < 1.0
+    assert score("Harlem", source, question) < score("Adam Clayton Powell", source, question)
+
+
+def test_an_order_question_compares_the_years_of_the_options() -> None:
+    source = "Pablo Trapero was born in 1971. Aleksander Ford was born in 1908."
+    question = "Who was born first, Pablo Trapero or Aleksander Ford?"
+    assert score("Aleksander Ford", source, question) > score("Pablo Trapero", source, question)
+
+
+def test_a_meta_sentence_does_not_count_against_a_summary() -> None:
+    source = "Riverside Clinic opens at 7 a.m. on weekdays from 1 June."
+    summary = "Here is a summary of the document: Riverside Clinic opens at 7 a.m. on weekdays."
+    result = ground(summary, {1: source}, min_support=0.5)
+    assert result.score == 1.0
+    assert result.unsupported == ()
+    assert len(result.per_sentence) == 1
+
+
+def test_a_framing_prefix_is_cut_and_the_rest_checked() -> None:
+    source = "Late payments incur a fee of 40 EUR."
+    assert score("According to the document, late payments incur a fee of 40 EUR.", source) == 1.0
+    assert score("According to the document, late payments incur a fee of 90 EUR.", source) < 0.5
+
+
+def test_an_answer_of_framing_only_claims_nothing() -> None:
+    result = ground("Here are the key points:", {1: "Anything."}, min_support=0.5)
+    assert result == ground("", {1: "Anything."}, min_support=0.5)
