@@ -19,6 +19,10 @@ echo "==> eval gate: grounding on the project's golden set (evals/baselines)"
 .venv/bin/ragline eval grounding evals/golden/grounding.jsonl \
   --baseline evals/baselines/grounding.json --tolerance 0.01 \
   --report "${TMPDIR:-/tmp}/ragline-eval-grounding.json"
+echo "==> eval gate: retrieval on the project's golden set"
+.venv/bin/ragline eval retrieval evals/golden/retrieval \
+  --baseline evals/baselines/retrieval.json --tolerance 0.01 \
+  --report "${TMPDIR:-/tmp}/ragline-eval-retrieval.json"
 echo "==> pytest"
 if [ "$#" -eq 0 ]; then
   # The whole suite also enforces the coverage floor (pyproject: tool.coverage).

@@ -1,11 +1,11 @@
 """The retrieval eval end to end: a tiny BEIR set through the real pipeline and retriever.
 
-The set is written here (text by the project): four topics (sourdough baking, bicycle
-maintenance, honey bees, tides), eight passages each, eight queries with graded
-judgments (2: the passage that answers; 1: one on the same point that helps). Each
-query has one passage any working retriever ranks first, so the tests can assert what
-is found, not just that numbers come out. ``tests/e2e/test_cli_eval_retrieval.py``
-drives the command on the same set.
+The set is the project's golden retrieval set (``evals/golden/retrieval``, text by the
+project): four topics (sourdough baking, bicycle maintenance, honey bees, tides), eight
+passages each, eight queries with graded judgments (2: the passage that answers; 1: one
+on the same point that helps). Each query has one passage any working retriever ranks
+first, so the tests can assert what is found, not just that numbers come out.
+``tests/e2e/test_cli_eval_retrieval.py`` drives the command on the same set.
 """
 
 from __future__ import annotations
@@ -36,192 +36,13 @@ from tests.conftest import make_settings
 
 pytestmark = pytest.mark.service
 
-PASSAGES: dict[str, tuple[str, str]] = {
-    # sourdough
-    "bread-01": (
-        "Sourdough starter",
-        "A sourdough starter is a culture of wild yeast and lactobacilli kept alive in "
-        "flour and water and fed every day.",
-    ),
-    "bread-02": (
-        "Feeding a starter",
-        "Feed the starter by discarding half and adding equal weights of flour and "
-        "water; it should double within six hours.",
-    ),
-    "bread-03": (
-        "Autolyse",
-        "Autolyse means resting flour and water for thirty minutes before adding salt, "
-        "so gluten develops with less kneading.",
-    ),
-    "bread-04": (
-        "Bulk fermentation",
-        "Bulk fermentation is the first rise of the whole dough; stretch and fold it "
-        "every half hour during the first two hours.",
-    ),
-    "bread-05": (
-        "Shaping",
-        "Shape the loaf with surface tension, then let it proof in a floured banneton "
-        "basket overnight in the refrigerator.",
-    ),
-    "bread-06": (
-        "Scoring",
-        "Scoring the loaf with a razor blade lets steam escape so the crust opens along "
-        "an ear instead of bursting.",
-    ),
-    "bread-07": (
-        "Baking in a Dutch oven",
-        "Bake sourdough in a preheated Dutch oven at 250 degrees with the lid on for "
-        "twenty minutes, then uncovered until dark.",
-    ),
-    "bread-08": (
-        "Hydration",
-        "Hydration is the weight of water divided by the weight of flour; a 75 percent "
-        "dough is slack and gives an open crumb.",
-    ),
-    # bicycles
-    "bike-01": (
-        "Chain lubrication",
-        "Clean the bicycle chain with a degreaser, dry it, then apply one drop of chain "
-        "lube to each roller and wipe off the excess.",
-    ),
-    "bike-02": (
-        "Tyre pressure",
-        "Road bike tyres run at six to eight bar; wider gravel tyres need far lower "
-        "pressure for grip and comfort.",
-    ),
-    "bike-03": (
-        "Fixing a puncture",
-        "To fix a puncture, remove the inner tube with tyre levers, find the hole, "
-        "roughen the rubber and glue a patch over it.",
-    ),
-    "bike-04": (
-        "Brake pads",
-        "Replace rim brake pads when the grooves are worn flat; align the new pads so "
-        "they meet the rim squarely.",
-    ),
-    "bike-05": (
-        "Indexing gears",
-        "If the chain skips between sprockets, turn the rear derailleur barrel adjuster "
-        "a quarter turn to index the gears.",
-    ),
-    "bike-06": (
-        "Headset play",
-        "A knocking headset when braking means it is loose; tighten the top cap bolt, "
-        "then the stem bolts.",
-    ),
-    "bike-07": (
-        "Spoke tension",
-        "A wheel that wobbles needs truing: tighten and loosen spokes with a spoke key "
-        "until the rim runs straight.",
-    ),
-    "bike-08": (
-        "Saddle height",
-        "Set saddle height so the knee is slightly bent at the bottom of the pedal stroke.",
-    ),
-    # bees
-    "bees-01": (
-        "The queen bee",
-        "The queen is the only fertile female in a honey bee colony and lays up to two "
-        "thousand eggs a day.",
-    ),
-    "bees-02": (
-        "Worker bees",
-        "Worker bees are sterile females that clean cells, nurse larvae, build comb, "
-        "guard the entrance and forage.",
-    ),
-    "bees-03": (
-        "Drones",
-        "Drones are male bees whose only task is to mate with a virgin queen; they are "
-        "expelled from the hive before winter.",
-    ),
-    "bees-04": (
-        "The waggle dance",
-        "Foragers perform the waggle dance to tell nestmates the direction and distance "
-        "of a flower patch.",
-    ),
-    "bees-05": (
-        "Making honey",
-        "Bees turn nectar into honey by adding enzymes and fanning their wings until "
-        "the water content falls below twenty percent.",
-    ),
-    "bees-06": (
-        "Swarming",
-        "Swarming is how a colony reproduces: the old queen leaves with half the "
-        "workers to found a new nest.",
-    ),
-    "bees-07": (
-        "Varroa mites",
-        "The varroa mite is a parasite that feeds on bee larvae and spreads viruses; "
-        "untreated colonies often die within two years.",
-    ),
-    "bees-08": (
-        "Wintering",
-        "In winter bees form a cluster and shiver their flight muscles to keep the queen warm.",
-    ),
-    # tides
-    "tide-01": (
-        "Cause of tides",
-        "Tides are caused mainly by the gravitational pull of the Moon, with the Sun "
-        "adding a smaller effect.",
-    ),
-    "tide-02": (
-        "Spring tides",
-        "Spring tides happen at new and full moon, when Sun and Moon line up and the "
-        "tidal range is largest.",
-    ),
-    "tide-03": (
-        "Neap tides",
-        "Neap tides come at the quarter moons, when Sun and Moon pull at right angles "
-        "and the range is smallest.",
-    ),
-    "tide-04": (
-        "Two tides a day",
-        "Most coasts see two high tides a day because the ocean bulges on the side "
-        "facing the Moon and on the opposite side.",
-    ),
-    "tide-05": (
-        "Bay of Fundy",
-        "The Bay of Fundy in Canada has the largest tidal range in the world, more than "
-        "sixteen metres.",
-    ),
-    "tide-06": (
-        "Tidal power",
-        "Tidal power stations use barrages or underwater turbines to turn the flow of "
-        "the tide into electricity.",
-    ),
-    "tide-07": (
-        "Tide tables",
-        "Tide tables predict the times and heights of high and low water for a port, "
-        "computed from harmonic constituents.",
-    ),
-    "tide-08": (
-        "Tidal locking",
-        "Tidal friction slows the Earth's rotation and has locked the Moon so it always "
-        "shows the same face.",
-    ),
-}
-
-QUERIES: dict[str, str] = {
-    "q1": "how do I feed a sourdough starter",
-    "q2": "why score the loaf with a razor blade",
-    "q3": "fix a puncture with a patch on the inner tube",
-    "q4": "what pressure should road bike tyres have",
-    "q5": "what does the queen bee do in the colony",
-    "q6": "varroa mite parasite killing colonies",
-    "q7": "what causes the tides",
-    "q8": "where is the largest tidal range in the world",
-}
-
-QRELS: dict[str, dict[str, int]] = {
-    "q1": {"bread-02": 2, "bread-01": 1},
-    "q2": {"bread-06": 2},
-    "q3": {"bike-03": 2},
-    "q4": {"bike-02": 2},
-    "q5": {"bees-01": 2, "bees-06": 1},
-    "q6": {"bees-07": 2},
-    "q7": {"tide-01": 2, "tide-02": 1, "tide-03": 1},
-    "q8": {"tide-05": 2},
-}
+#: The set is the project's golden retrieval set, which CI also gates on
+#: (``scripts/test.sh``): one definition, read here.
+GOLDEN = Path(__file__).resolve().parents[2] / "evals" / "golden" / "retrieval"
+_GOLDEN = load_beir(GOLDEN)
+PASSAGES: dict[str, tuple[str, str]] = {p.id: (p.title, p.text) for p in _GOLDEN.corpus.values()}
+QUERIES: dict[str, str] = dict(_GOLDEN.queries)
+QRELS: dict[str, dict[str, int]] = {q: dict(judged) for q, judged in _GOLDEN.qrels.items()}
 
 #: Queries whose answer shares distinctive words with it: the lexical sides agree here.
 KEYWORD_QUERIES = ("q2", "q3", "q6", "q8")
