@@ -33,7 +33,7 @@ from typing import Final
 
 from answer.alignment import Evidence, read_evidence
 from answer.citations import MARKER_RUN
-from answer.claims_check import check_claim
+from answer.claims_check import MIN_CLAIM_TERMS, check_claim
 from answer.either_or import option_focus
 from answer.meta_sentences import strip_framing
 from answer.question_focus import answer_focus
@@ -88,6 +88,20 @@ def weighted_support(sentence: str, evidence: Evidence) -> float:
     return covered
 
 
+def quoted(claim: str, sources: Sequence[str]) -> bool:
+    """Whether ``claim`` (a few terms at least) is a word-for-word quote of a source.
+
+    The claim checks compare a sentence with its best-aligned source sentences; a quote
+    that spans several of them (a clause's lead-in with its items (a) and (b)) would be
+    faulted for names or numbers its best sentence lacks, though the source says it all.
+    Bare names stay checked: a name is in the sources whether or not it answers.
+    """
+    if len(terms(claim)) < MIN_CLAIM_TERMS:
+        return False
+    wanted = " ".join(claim.split()).casefold()
+    return any(wanted in " ".join(source.split()).casefold() for source in sources)
+
+
 def checked_support(
     sentence: str, sources: Sequence[str], evidence: Evidence, question: str | None
 ) -> float:
@@ -99,7 +113,8 @@ def checked_support(
             return sentence_support(sentence, sources)
         likely = yes_likelihood(question, evidence)
         return BARE_YES_NO_LOW + BARE_YES_NO_SPAN * (likely if word == "yes" else 1.0 - likely)
-    support = weighted_support(claim, evidence) * check_claim(claim, evidence).factor
+    checks = 1.0 if quoted(claim, sources) else check_claim(claim, evidence).factor
+    support = weighted_support(claim, evidence) * checks
     if question is not None:
         focus = option_focus(question, claim, evidence)
         if focus is None:

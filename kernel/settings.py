@@ -66,8 +66,10 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     max_sentences: int = Field(default=4, ge=1, le=20)
-    # Below this question/sentence similarity nothing is "relevant": say so.
-    min_relevance: float = Field(default=0.35, ge=0.0, le=1.0)
+    # An extractive answer needs its best unit's relevance (0.75 * MiniLM cosine + 0.25 *
+    # share of the question's content words) to reach this; below it the service says it
+    # found nothing. Calibrated on evals/golden/answers with answer.extractive.MIN_OVERLAP.
+    min_relevance: float = Field(default=0.42, ge=0.0, le=1.0)
     # A sentence whose support falls below this is listed as unsupported.
     min_support: float = Field(default=0.5, ge=0.0, le=1.0)
     # A generated answer whose grounding score falls below this is acted on by

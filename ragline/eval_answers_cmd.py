@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from answer.extractive import MIN_OVERLAP
 from evals.answers_eval import BUCKETS_FILE, GoldenSet, evaluate_answers, load_golden
 from evals.report import TIMING_SUFFIX
 from kernel.errors import ConfigurationError, RaglineError
@@ -108,6 +109,7 @@ def _run(golden_set: GoldenSet, data_dir: Path, golden: Path) -> dict[str, Any]:
                     "golden": str(golden),
                     "top_k": settings.retrieval.top_k,
                     "min_relevance": settings.answer.min_relevance,
+                    "min_overlap": MIN_OVERLAP,
                     "min_grounding": settings.answer.min_grounding,
                     "generates": runtime.answers.generates,
                 },

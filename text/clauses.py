@@ -32,6 +32,8 @@ from typing import Final, Literal
 
 ClauseKind = Literal["article", "section", "number", "item"]
 
+#: A bulleted list item: a dash, star or bullet sign, then a space and the item's text.
+BULLET_LINE: Final = re.compile(r"([-*\u2022\u2023\u25e6\u2013\u2014])\s+\S")
 _HEAD_END = r"(?=\s*$|\s*[.:\-\u2013\u2014]|\s+[A-Z(\"'\u201c\u2018])"
 _OPENS_BODY = r"\s+[A-Z(\"'\u201c\u2018]"
 _BODY_START = rf"(?={_OPENS_BODY}|\s*$)"

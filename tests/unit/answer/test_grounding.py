@@ -202,3 +202,17 @@ def test_a_framing_prefix_is_cut_and_the_rest_checked() -> None:
 def test_an_answer_of_framing_only_claims_nothing() -> None:
     result = ground("Here are the key points:", {1: "Anything."}, min_support=0.5)
     assert result == ground("", {1: "Anything."}, min_support=0.5)
+
+
+def test_a_quote_spanning_a_lead_in_and_its_items_is_fully_supported() -> None:
+    chunk = (
+        "3.2 Either party may terminate this Agreement:\n"
+        "(a) for convenience, on 60 days' written notice to the other party; or\n"
+        "(b) at once, if the other party commits a material breach that Acme Ltd fails "
+        "to remedy within 30 days."
+    )
+    quote = " ".join(chunk.split())
+    assert ground(f"{quote} [1]", {1: chunk}, min_support=0.5).score == 1.0
+    # Not a quote: the claim checks still apply to it.
+    flipped = quote.replace("may terminate", "may not terminate")
+    assert ground(f"{flipped} [1]", {1: chunk}, min_support=0.5).score < 0.5

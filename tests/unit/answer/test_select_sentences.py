@@ -69,6 +69,7 @@ def _select(
     *,
     max_sentences: int = 4,
     min_relevance: float = 0.35,
+    min_overlap: float = 0.0,
     encoder: TopicWordEncoderDouble | None = None,
 ) -> list[ExtractedSentence]:
     dense = encoder or TopicWordEncoderDouble()
@@ -79,6 +80,7 @@ def _select(
         SentenceVectorCache(dense),
         max_sentences=max_sentences,
         min_relevance=min_relevance,
+        min_overlap=min_overlap,
     )
 
 
@@ -133,9 +135,46 @@ def test_nothing_relevant_enough_gives_nothing() -> None:
     assert _select(QUESTION, [HANDBOOK, POLICY], min_relevance=best + 0.01) == []
 
 
-def test_sentences_too_short_to_answer_are_not_candidates() -> None:
-    short = _chunk("short", "Vacation days: twenty. Ask HR.")
-    assert _select(QUESTION, [short]) == []
+def test_a_short_fact_is_quoted_and_a_short_line_off_the_question_is_not() -> None:
+    """Issue 15: lines under four words were dropped, so "Wi-Fi password: guest123" never was."""
+    short = _chunk("short", "Vacation days: twenty.\n\nAsk HR.")
+    assert [s.text for s in _select(QUESTION, [short])] == ["Vacation days: twenty."]
+
+
+def test_a_bare_heading_is_quoted_only_when_no_sentence_answers() -> None:
+    headed = _chunk(
+        "headed",
+        "Vacation days\n\nFull-time employees receive twenty vacation days per year.",
+    )
+    assert [s.text for s in _select(QUESTION, [headed])] == [
+        "Full-time employees receive twenty vacation days per year."
+    ]
+    # a page that holds nothing but a short line (a slide title, an OCR'd page)
+    alone = _chunk("alone", "Vacation days\n\nSee the office map.")
+    assert [s.text for s in _select(QUESTION, [alone])] == ["Vacation days"]
+
+
+def test_a_lead_in_is_quoted_with_its_items_as_one_unit() -> None:
+    """Issue 15: the lead-in of clause 3.2 was quoted without its items (a) and (b)."""
+    clause = _chunk(
+        "clause",
+        "3.2 Employees may take their vacation days:\n\n"
+        "(a) in two parts of at least one week;\n\n"
+        "(b) only after the office has approved them.\n\n"
+        "3.3 Salary is paid monthly.",
+    )
+    chosen = _select(QUESTION, [clause])
+    assert [s.text for s in chosen] == [
+        "3.2 Employees may take their vacation days: (a) in two parts of at least one week;"
+        " (b) only after the office has approved them."
+    ]
+
+
+def test_an_answer_needs_a_share_of_the_question_words_as_well() -> None:
+    # the best sentence holds 3 of the question's 5 content words (employe, vacat, day)
+    best = "Full-time employees receive twenty vacation days per year."
+    assert [s.text for s in _select(QUESTION, [POLICY], min_overlap=0.6)] == [best]
+    assert _select(QUESTION, [POLICY], min_overlap=0.61) == []
 
 
 def test_the_same_sentence_in_two_chunks_is_quoted_once_from_the_better_ranked() -> None:
