@@ -25,9 +25,10 @@ embeddings are cached per set.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
+import json
 import math
-import pickle
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,18 +65,17 @@ class Sides:
     vectors: np.ndarray  # chunk vectors
     owners: list[str]  # chunk -> passage
     query_vectors: dict[str, np.ndarray]
+    lexicon: Lexicon
+    query_terms: dict[str, tuple[int, ...]]
 
 
 def chunk_corpus(data: BeirSet, cache: Path, embedder: SentenceTransformerEmbedder) -> Chunked:
     key = hashlib.sha1(str(sorted(data.corpus)).encode()).hexdigest()[:10]
-    saved = cache / f"{key}-chunks.pickle"
+    saved = cache / f"{key}-chunks.json"
     if saved.exists():
-        with saved.open("rb") as handle:
-            loaded: Chunked = pickle.load(handle)  # our own cache file
-            return loaded
+        return Chunked(**json.loads(saved.read_text(encoding="utf-8")))
     chunked = _chunk_corpus(data, embedder)
-    with saved.open("wb") as handle:
-        pickle.dump(chunked, handle)
+    saved.write_text(json.dumps(dataclasses.asdict(chunked)), encoding="utf-8")
     return chunked
 
 
@@ -120,34 +120,39 @@ def dense_side(
     return out
 
 
+class Lexicon:
+    """BM25 as the index computes it: stored document weights times Qdrant's IDF."""
+
+    def __init__(self, texts: Sequence[str], encoder: BM25SparseEncoder) -> None:
+        self.documents = encoder.encode_documents(texts)
+        self.postings: dict[int, list[tuple[int, float]]] = {}
+        for row, vector in enumerate(self.documents):
+            for index, value in zip(vector.indices, vector.values, strict=True):
+                self.postings.setdefault(index, []).append((row, value))
+        n = len(self.documents)
+        self.idf = {
+            index: math.log(1.0 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
+            for index, posting in self.postings.items()
+        }
+
+    def scores(self, query: Mapping[int, float]) -> np.ndarray:
+        scores = np.zeros(len(self.documents), dtype=np.float64)
+        for index, weight in query.items():
+            for row, value in self.postings.get(index, []):
+                scores[row] += weight * self.idf[index] * value
+        return scores
+
+
 def sparse_side(
-    texts: Sequence[str],
+    lexicon: Lexicon,
     owners: Sequence[str],
-    questions: Mapping[str, str],
-    encoder: BM25SparseEncoder,
+    query_terms: Mapping[str, Sequence[int]],
     idf_sum: dict[str, float],
 ) -> dict[str, Side]:
-    """BM25 as the index computes it: stored document weights times Qdrant's IDF."""
-    documents = encoder.encode_documents(texts)
-    postings: dict[int, list[tuple[int, float]]] = {}
-    for row, vector in enumerate(documents):
-        for index, value in zip(vector.indices, vector.values, strict=True):
-            postings.setdefault(index, []).append((row, value))
-    n = len(documents)
     out: dict[str, Side] = {}
-    for query_id, question in questions.items():
-        scores = np.zeros(n, dtype=np.float64)
-        total = 0.0
-        for index in encoder.encode_query(question).indices:
-            posting = postings.get(index, [])
-            if not posting:
-                continue
-            df = len(posting)
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            total += idf
-            for row, value in posting:
-                scores[row] += idf * value
-        idf_sum[query_id] = total
+    for query_id, indices in query_terms.items():
+        idf_sum[query_id] = sum(lexicon.idf.get(i, 0.0) for i in indices)
+        scores = lexicon.scores(dict.fromkeys(indices, 1.0))
         out[query_id] = [(p, s) for p, s in _by_passage(scores, owners) if s > 0]
     return out
 
@@ -267,6 +272,43 @@ def feedback_run(sides: Sides, depth: int, beta: float, alpha: float) -> dict[st
     return out
 
 
+def expansion_run(sides: Sides, terms: int, weight: float, depth: int = 3) -> dict[str, Side]:
+    """Dense feedback as shipped, plus lexical feedback (RM3-like) on the BM25 side.
+
+    The best ``depth`` passages of the shipped ranking give ``terms`` expansion terms
+    (their BM25 weight times IDF, summed), added to the query at up to ``weight``.
+    """
+    shipped = feedback_run(sides, depth, 1.0, 0.5)
+    first_row: dict[str, int] = {}
+    for row, owner in enumerate(sides.owners):
+        first_row.setdefault(owner, row)
+    lexicon = sides.lexicon
+    out: dict[str, Side] = {}
+    for query_id, ranked in shipped.items():
+        asked = set(sides.query_terms[query_id])
+        gathered: dict[int, float] = {}
+        for pid, _ in ranked[:depth]:
+            document = lexicon.documents[first_row[pid]]
+            for index, value in zip(document.indices, document.values, strict=True):
+                gathered[index] = gathered.get(index, 0.0) + value * lexicon.idf[index]
+        chosen = sorted(((w, i) for i, w in gathered.items() if i not in asked), reverse=True)
+        chosen = chosen[:terms]
+        top = chosen[0][0] if chosen else 1.0
+        query = dict.fromkeys(asked, 1.0) | {i: weight * w / top for w, i in chosen}
+        scores = lexicon.scores(query)
+        sparse = [(p, s) for p, s in _by_passage(scores, sides.owners) if s > 0]
+        rows = [
+            first_row[p]
+            for p, _ in convex(0.5)(sides.dense[query_id], sides.sparse.get(query_id, []), 0.0)[
+                :depth
+            ]
+        ]
+        moved = sides.query_vectors[query_id] + sides.vectors[rows].mean(axis=0)
+        dense = _by_passage(sides.vectors @ (moved / np.linalg.norm(moved)), sides.owners)
+        out[query_id] = convex(0.5)(dense, sparse, 0.0)
+    return out
+
+
 def evaluate(run: Mapping[str, Side], qrels: metrics.Qrels) -> tuple[float, float]:
     as_run = {q: dict(side) for q, side in run.items()}
     return metrics.ndcg(as_run, qrels, 10), metrics.recall(as_run, qrels, 100)
@@ -313,14 +355,17 @@ def build_sides(
         encoder = BM25SparseEncoder(avgdl=indexing.avgdl or mean)
         print(f"{len(sparse_texts)} chunks, mean {mean:.1f} terms, avgdl {encoder.avgdl:.1f}")
     idf_sum: dict[str, float] = {}
-    questions = {q: data.queries[q] for q in queries}
+    lexicon = Lexicon(sparse_texts, encoder)
+    query_terms = {q: encoder.encode_query(data.queries[q]).indices for q in queries}
     return Sides(
         dense=dense_side(vectors, chunked.passage, qvec, queries),
-        sparse=sparse_side(sparse_texts, chunked.passage, questions, encoder, idf_sum),
+        sparse=sparse_side(lexicon, chunked.passage, query_terms, idf_sum),
         idf_sum=idf_sum,
         vectors=vectors,
         owners=list(chunked.passage),
         query_vectors={q: qvec[i] for i, q in enumerate(queries)},
+        lexicon=lexicon,
+        query_terms=query_terms,
     )
 
 
@@ -383,6 +428,13 @@ def main() -> None:
             run = feedback_run(sides[set_name], depth, beta, alpha)
             cells += [f"{value:.3f}" for value in evaluate(run, d.qrels)]
         print(f"| feedback top{depth} b={beta} a={alpha} | " + " | ".join(cells) + " |")
+    for terms, weight in ((10, 0.3), (10, 0.5), (20, 0.3), (5, 0.5)):
+        cells = []
+        for set_name, d in data.items():
+            cells += [
+                f"{v:.3f}" for v in evaluate(expansion_run(sides[set_name], terms, weight), d.qrels)
+            ]
+        print(f"| + BM25 expansion {terms} terms w={weight} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
