@@ -38,6 +38,7 @@ class SourceSentence:
     numbers: frozenset[str]
     denied: frozenset[str]  # the terms a negation cue denies (``text.polarity``)
     source: int  # which source text it came from
+    tokens: tuple[str, ...] = ()  # the normalised words themselves, stopwords kept (``text.terms``)
 
     def where(self, wanted: Collection[str]) -> list[int]:
         """Word positions holding one of the ``wanted`` terms."""
@@ -102,11 +103,12 @@ def read_evidence(sources: Sequence[str]) -> Evidence:
     for n, source in enumerate(sources):
         # Scraped text glues paragraphs ("...century.First for Women"): split them too.
         for text in split_sentences(_GLUED_PARAGRAPH.sub(". ", source)):
-            positions = tuple(_word_terms(word) for word in words(text))
+            tokens = tuple(words(text))
+            positions = tuple(_word_terms(word) for word in tokens)
             held = frozenset(t for p in positions for t in p)
             sentences.append(
                 SourceSentence(
-                    text, positions, held, frozenset(numbers(text)), negated_terms(text), n
+                    text, positions, held, frozenset(numbers(text)), negated_terms(text), n, tokens
                 )
             )
     frequency = Counter(t for s in sentences for t in s.terms)

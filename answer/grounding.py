@@ -32,10 +32,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from answer.alignment import Evidence, read_evidence
+from answer.answer_kind import kind_fit
 from answer.citations import MARKER_RUN
 from answer.claims_check import MIN_CLAIM_TERMS, check_claim
 from answer.either_or import option_focus
 from answer.meta_sentences import strip_framing
+from answer.number_focus import number_focus
 from answer.question_focus import answer_focus
 from answer.text import numbers, split_sentences
 from answer.yes_no import answer_word, yes_likelihood
@@ -114,11 +116,13 @@ def checked_support(
         likely = yes_likelihood(question, evidence)
         return BARE_YES_NO_LOW + BARE_YES_NO_SPAN * (likely if word == "yes" else 1.0 - likely)
     checks = 1.0 if quoted(claim, sources) else check_claim(claim, evidence).factor
-    support = weighted_support(claim, evidence) * checks
+    support = weighted_support(claim, evidence) * checks * number_focus(question, claim, evidence)
     if question is not None:
         focus = option_focus(question, claim, evidence)
         if focus is None:
             focus = answer_focus(question, claim, evidence)
+            if focus is not None:
+                focus *= kind_fit(question, claim, evidence) or 1.0
         if focus is not None:
             support *= focus
         if word is not None:

@@ -30,6 +30,8 @@ from collections.abc import Collection
 from typing import Final
 
 from answer.alignment import Evidence, SourceSentence
+from answer.answer_kind import asked_kind as answer_kind
+from answer.answer_kind import fits
 from text.entities import names
 from text.terms import terms
 
@@ -98,7 +100,15 @@ def answer_focus(question: str, answer: str, evidence: Evidence) -> float | None
     if own is None:
         return FOCUS_FLOOR if said <= evidence.vocabulary else None
     rivals = 0.0
-    for rival in _candidates(evidence, numeric=_NUMERIC.search(question) is not None):
+    asked = answer_kind(question)
+    numeric = _NUMERIC.search(question) is not None
+    judged: dict[str, bool] = {}  # a name recurs across sentences: judge its kind once
+    for rival, label in _candidates(evidence, numeric=numeric):
+        if asked is not None and not numeric and not label.isdigit():
+            if label not in judged:
+                judged[label] = fits(asked, label, evidence)
+            if not judged[label]:
+                continue  # a rival of another kind than asked ("Rutgers University": "what state")
         if rival - wanted and rival.isdisjoint(new):
             rivals = max(rivals, _standing(rival, pull, evidence, kind) or 0.0)
     if rivals <= own:
@@ -137,11 +147,14 @@ def asked_weights(question: str) -> dict[str, float]:
     return weights
 
 
-def _candidates(evidence: Evidence, *, numeric: bool) -> list[set[str]]:
-    """What else could answer: the sources' numbers, and their names unless a number is asked."""
-    found = [] if numeric else [set(terms(n)) for s in evidence.sentences for n in names(s.text)]
-    found += [{n} for n in evidence.numbers]
-    return [c for c in found if c]
+def _candidates(evidence: Evidence, *, numeric: bool) -> list[tuple[set[str], str]]:
+    """What else could answer, as (terms, text): the sources' numbers, and their names unless
+    a number is asked."""
+    found = (
+        [] if numeric else [(set(terms(n)), n) for s in evidence.sentences for n in names(s.text)]
+    )
+    found += [({n}, n) for n in evidence.numbers]
+    return [(c, label) for c, label in found if c]
 
 
 def _standing(

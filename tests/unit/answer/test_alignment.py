@@ -39,3 +39,15 @@ def test_weighted_share_counts_missing_words_by_their_weight() -> None:
     assert evidence.weighted_share({"tram"}, evidence.vocabulary) == 1.0
     assert evidence.weighted_share({"tram", "ferri"}, evidence.vocabulary) < 0.5
     assert evidence.weighted_share(set(), evidence.vocabulary) == 1.0
+
+
+def test_sentences_keep_their_words_with_stopwords_and_figures_whole() -> None:
+    evidence = read_evidence(["More than 1,600 scientists were recruited."])
+    assert evidence.sentences[0].tokens == (
+        "more",
+        "than",
+        "1,600",
+        "scientists",
+        "were",
+        "recruited",
+    )

@@ -216,3 +216,24 @@ def test_a_quote_spanning_a_lead_in_and_its_items_is_fully_supported() -> None:
     # Not a quote: the claim checks still apply to it.
     flipped = quote.replace("may terminate", "may not terminate")
     assert ground(f"{flipped} [1]", {1: chunk}, min_support=0.5).score < 0.5
+
+
+def test_a_figure_not_attached_to_the_unit_asked_scores_below_the_one_that_is() -> None:
+    source = "The terminal handled 294,000 passengers in 2012, a 94% increase since 2002."
+    question = "The airport handled how many passengers in 2012?"
+    right = ground("294,000", {1: source}, min_support=0.5, question=question)
+    wrong = ground("94", {1: source}, min_support=0.5, question=question)
+    assert right.score == 1.0
+    assert wrong.score < 0.5 and wrong.unsupported == ("94",)
+
+
+def test_a_name_of_another_kind_than_asked_scores_below_the_right_kind() -> None:
+    source = (
+        "Sang Wook Cheong is a materials scientist at Rutgers University. Rutgers University"
+        " is the largest institution for higher education in New Jersey."
+    )
+    question = "What state does Sang Wook Cheong work in as a materials scientist?"
+    right = ground("New Jersey", {1: source}, min_support=0.5, question=question)
+    wrong = ground("Rutgers University", {1: source}, min_support=0.5, question=question)
+    assert right.score == 1.0
+    assert wrong.score == 0.5  # it stands by the question's words, but is no state
