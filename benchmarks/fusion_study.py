@@ -272,11 +272,21 @@ def feedback_run(sides: Sides, depth: int, beta: float, alpha: float) -> dict[st
     return out
 
 
-def expansion_run(sides: Sides, terms: int, weight: float, depth: int = 3) -> dict[str, Side]:
+def expansion_run(
+    sides: Sides,
+    terms: int,
+    weight: float,
+    depth: int = 3,
+    *,
+    max_query_terms: int | None = None,
+    by_idf: bool = True,
+    local_idf: int | None = None,
+) -> dict[str, Side]:
     """Dense feedback as shipped, plus lexical feedback (RM3-like) on the BM25 side.
 
     The best ``depth`` passages of the shipped ranking give ``terms`` expansion terms
-    (their BM25 weight times IDF, summed), added to the query at up to ``weight``.
+    (their BM25 weight, times IDF when ``by_idf``, summed), added to the query at up
+    to ``weight``; only for queries of at most ``max_query_terms`` terms, when given.
     """
     shipped = feedback_run(sides, depth, 1.0, 0.5)
     first_row: dict[str, int] = {}
@@ -286,11 +296,24 @@ def expansion_run(sides: Sides, terms: int, weight: float, depth: int = 3) -> di
     out: dict[str, Side] = {}
     for query_id, ranked in shipped.items():
         asked = set(sides.query_terms[query_id])
+        if max_query_terms is not None and len(asked) > max_query_terms:
+            out[query_id] = ranked
+            continue
+        local_df: dict[int, int] = {}
+        if local_idf:
+            for pid, _ in ranked[:local_idf]:
+                for index in lexicon.documents[first_row[pid]].indices:
+                    local_df[index] = local_df.get(index, 0) + 1
+        pool = min(local_idf or 0, len(ranked))
         gathered: dict[int, float] = {}
         for pid, _ in ranked[:depth]:
             document = lexicon.documents[first_row[pid]]
             for index, value in zip(document.indices, document.values, strict=True):
-                gathered[index] = gathered.get(index, 0.0) + value * lexicon.idf[index]
+                if local_idf:
+                    idf = math.log(1.0 + pool / local_df.get(index, 1))
+                else:
+                    idf = lexicon.idf[index] if by_idf else 1.0
+                gathered[index] = gathered.get(index, 0.0) + value * idf
         chosen = sorted(((w, i) for i, w in gathered.items() if i not in asked), reverse=True)
         chosen = chosen[:terms]
         top = chosen[0][0] if chosen else 1.0
@@ -387,6 +410,61 @@ FEEDBACK: tuple[tuple[int, float, float], ...] = (
 )
 
 
+#: Lexical feedback variants: the first is what ragline ships (retrieval.feedback).
+EXPANSIONS: dict[str, dict[str, object]] = {
+    "shipped: + BM25 expansion, 10 terms w=0.5, queries <= 6 terms": {
+        "terms": 10,
+        "weight": 0.5,
+        "max_query_terms": 6,
+        "by_idf": False,
+    },
+    "+ expansion 10 terms w=0.5, queries <= 6 terms, by df in the top 10": {
+        "terms": 10,
+        "weight": 0.5,
+        "max_query_terms": 6,
+        "local_idf": 10,
+    },
+    "+ expansion 10 terms w=0.5, queries <= 6 terms, by df in the top 20": {
+        "terms": 10,
+        "weight": 0.5,
+        "max_query_terms": 6,
+        "local_idf": 20,
+    },
+    "+ expansion 20 terms w=0.3, queries <= 6 terms, by df in the top 10": {
+        "terms": 20,
+        "weight": 0.3,
+        "max_query_terms": 6,
+        "local_idf": 10,
+    },
+    "+ expansion 20 terms w=0.3, queries <= 6 terms, by df in the top 20": {
+        "terms": 20,
+        "weight": 0.3,
+        "max_query_terms": 6,
+        "local_idf": 20,
+    },
+    "+ expansion 10 terms w=0.3, all queries, by IDF": {"terms": 10, "weight": 0.3},
+    "+ expansion 10 terms w=0.5, all queries, by IDF": {"terms": 10, "weight": 0.5},
+    "+ expansion 20 terms w=0.3, all queries, by IDF": {"terms": 20, "weight": 0.3},
+    "+ expansion 20 terms w=0.3, queries <= 6 terms, by IDF": {
+        "terms": 20,
+        "weight": 0.3,
+        "max_query_terms": 6,
+    },
+    "+ expansion 10 terms w=0.5, queries <= 4 terms": {
+        "terms": 10,
+        "weight": 0.5,
+        "max_query_terms": 4,
+        "by_idf": False,
+    },
+    "+ expansion 20 terms w=0.3, queries <= 6 terms": {
+        "terms": 20,
+        "weight": 0.3,
+        "max_query_terms": 6,
+        "by_idf": False,
+    },
+}
+
+
 def fusions() -> dict[str, Fusion]:
     found: dict[str, Fusion] = {"dense": lambda d, s, q: d, "bm25": lambda d, s, q: s}
     found |= {f"rrf k={k}": rrf(k) for k in (10, 60)}
@@ -428,13 +506,12 @@ def main() -> None:
             run = feedback_run(sides[set_name], depth, beta, alpha)
             cells += [f"{value:.3f}" for value in evaluate(run, d.qrels)]
         print(f"| feedback top{depth} b={beta} a={alpha} | " + " | ".join(cells) + " |")
-    for terms, weight in ((10, 0.3), (10, 0.5), (20, 0.3), (5, 0.5)):
+    for label, options in EXPANSIONS.items():
         cells = []
         for set_name, d in data.items():
-            cells += [
-                f"{v:.3f}" for v in evaluate(expansion_run(sides[set_name], terms, weight), d.qrels)
-            ]
-        print(f"| + BM25 expansion {terms} terms w={weight} | " + " | ".join(cells) + " |")
+            run = expansion_run(sides[set_name], **options)  # type: ignore[arg-type]
+            cells += [f"{v:.3f}" for v in evaluate(run, d.qrels)]
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -54,10 +54,15 @@ class RetrievalSettings(BaseModel):
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     rrf_k: int = Field(default=60, ge=1)
-    # Dense pseudo-relevance feedback in hybrid search (retrieval.hybrid): the best
-    # feedback_depth chunks pull the query vector by feedback_weight; 0 turns it off.
+    # Pseudo-relevance feedback in hybrid search (retrieval.feedback): the best
+    # feedback_depth chunks move the query vector by feedback_weight and, for questions
+    # of at most expansion_max_query_terms terms, lend their expansion_terms strongest
+    # terms to the BM25 query at up to expansion_weight. feedback_depth 0 turns it off.
     feedback_depth: int = Field(default=3, ge=0, le=20)
     feedback_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    expansion_terms: int = Field(default=10, ge=0, le=100)
+    expansion_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    expansion_max_query_terms: int = Field(default=6, ge=0, le=100)
     # BM25's pivot length in terms: chunks shorter than this are favoured. Stored in
     # each chunk's sparse vector, so a change applies to documents indexed after it
     # (`ragline reindex` for the rest). `ragline eval retrieval` prints a corpus's mean.

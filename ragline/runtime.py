@@ -169,6 +169,9 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
             ),
             feedback_depth=settings.retrieval.feedback_depth,
             feedback_weight=settings.retrieval.feedback_weight,
+            expansion_terms=settings.retrieval.expansion_terms,
+            expansion_weight=settings.retrieval.expansion_weight,
+            expansion_max_query_terms=settings.retrieval.expansion_max_query_terms,
         ),
     )
     prompts = PromptBook(registry.engine)

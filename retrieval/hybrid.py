@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from retrieval.encoders import DenseEncoder, SparseEncoder
+from retrieval.feedback import expanded_query, moved_query
 from retrieval.index.base import (
     DEFAULT_FUSION,
     ChunkIndex,
@@ -60,11 +59,16 @@ class RetrievedChunk:
 class RetrievalConfig:
     prefetch_limit: int = 50
     fusion: Fusion = DEFAULT_FUSION
-    # Dense pseudo-relevance feedback in hybrid search (0 turns it off): the first
-    # search's best `feedback_depth` chunks pull the query vector towards them,
-    # `q + feedback_weight * mean(their vectors)`, and the search runs again with it.
+    # Pseudo-relevance feedback in hybrid search (retrieval.feedback; depth 0 turns it
+    # off): the first search's best `feedback_depth` gated chunks move the query vector
+    # by `feedback_weight`, and, for questions of at most `expansion_max_query_terms`
+    # terms, add their `expansion_terms` strongest terms to the BM25 query at up to
+    # `expansion_weight`; then the search runs again.
     feedback_depth: int = 3
     feedback_weight: float = 1.0
+    expansion_terms: int = 10
+    expansion_weight: float = 0.5
+    expansion_max_query_terms: int = 6
     # How long the gate may answer from memory while the registry is down (0: never),
     # and for how many documents (see retrieval.served_memory).
     served_memory_ttl_s: float = DEFAULT_TTL_S
@@ -120,10 +124,10 @@ class HybridRetriever:
             return []
         dense = self._dense.embed_one(question) if mode != "sparse" else None
         chunks = self._search(dense, sparse, flt, top_k, mode)
-        if mode == "hybrid" and dense is not None:
-            moved = self._feedback(dense, chunks)
-            if moved is not None:
-                chunks = self._search(moved, sparse, flt, top_k, mode)
+        if mode == "hybrid" and dense is not None and sparse is not None:
+            again = self._feedback(dense, sparse, chunks)
+            if again is not None:
+                chunks = self._search(*again, flt, top_k, mode)
         return chunks[:top_k]
 
     def _search(
@@ -156,20 +160,27 @@ class HybridRetriever:
         return chunks
 
     def _feedback(
-        self, dense: Sequence[float], chunks: Sequence[RetrievedChunk]
-    ) -> list[float] | None:
-        """The query vector moved towards the best chunks (Rocchio), or None for no move.
+        self, dense: Sequence[float], sparse: SparseVector, chunks: Sequence[RetrievedChunk]
+    ) -> tuple[list[float], SparseVector] | None:
+        """The second search's query from the first's gated chunks, or None for none.
 
         Only chunks that passed the gate feed back: a chunk the caller may not read
-        never steers what the caller gets. Measured in README, "Hybrid retrieval".
+        never steers what the caller gets.
         """
-        depth, weight = self.config.feedback_depth, self.config.feedback_weight
-        if depth < 1 or weight <= 0 or not chunks:
+        config = self.config
+        if config.feedback_depth < 1 or not chunks:
             return None
-        vectors = self._index.dense_vectors([c.chunk_id for c in chunks[:depth]])
-        if not vectors:
+        stored = self._index.stored_vectors([c.chunk_id for c in chunks[: config.feedback_depth]])
+        if not stored:
             return None
-        centroid = np.mean(np.asarray(list(vectors.values()), dtype=np.float64), axis=0)
-        moved = np.asarray(dense, dtype=np.float64) + weight * centroid
-        norm = float(np.linalg.norm(moved))
-        return [float(x) for x in moved / norm] if norm > 0 else None
+        moved = moved_query(dense, [v.dense for v in stored.values()], config.feedback_weight)
+        expanded = expanded_query(
+            sparse,
+            [v.sparse for v in stored.values()],
+            terms=config.expansion_terms,
+            weight=config.expansion_weight,
+            max_query_terms=config.expansion_max_query_terms,
+        )
+        if moved is None and expanded is None:
+            return None
+        return (moved or list(dense), expanded or sparse)

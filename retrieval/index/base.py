@@ -76,6 +76,14 @@ class SparseVector:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredVectors:
+    """A chunk's vectors as the index holds them (dense: unit length, for cosine)."""
+
+    dense: list[float]
+    sparse: SparseVector
+
+
+@dataclass(frozen=True, slots=True)
 class IndexedChunk:
     id: str  # a UUID string (qdrant-edge accepts no other string ids)
     dense: Sequence[float]
@@ -116,8 +124,8 @@ class ChunkIndex(Protocol):
       outside the filter, and returns ``[]`` for empty ``flt.roles`` without querying.
       Hybrid fuses dense and sparse prefetches as ``fusion`` says (``ranking``).
       Ties are broken deterministically, never by the engine's order.
-    - ``dense_vectors`` returns the stored dense vectors of the given chunk ids (ids
-      not found are left out): what a search's pseudo-relevance feedback reads.
+    - ``stored_vectors`` returns the stored vectors of the given chunk ids (ids not
+      found are left out): what a search's pseudo-relevance feedback reads.
     - ``delete_document`` removes a document's chunks; with ``keep_version`` it
       removes every version but that one. ``delete_version`` removes one version only,
       so a writer that lost a race (its document was deleted or superseded) removes
@@ -144,7 +152,7 @@ class ChunkIndex(Protocol):
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]: ...
 
-    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]: ...
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]: ...
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None: ...
 

@@ -47,6 +47,7 @@ from retrieval.index.base import (
     SearchFilter,
     SearchMode,
     SparseVector,
+    StoredVectors,
 )
 from retrieval.index.engine_errors import engine_errors, logger
 from retrieval.index.ranking import plan_search
@@ -152,14 +153,14 @@ class QdrantClientIndex:
             lambda t: collection_ops.search_in(self._client, t.live, plan, flt),
         )
 
-    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         if not ids:
             return {}
         self._check_open()
         return self._on_live(
             "read vectors",
             self._read_lock,
-            lambda t: collection_ops.dense_vectors_in(self._client, t.live, ids),
+            lambda t: collection_ops.stored_vectors_in(self._client, t.live, ids),
         )
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
@@ -436,12 +437,12 @@ class ClientGeneration:
             "search", lambda c: collection_ops.search_in(c, self.collection, plan, flt)
         )
 
-    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         if not ids:
             return {}
         return self._run(
             "read vectors",
-            lambda c: collection_ops.dense_vectors_in(c, self.collection, ids),
+            lambda c: collection_ops.stored_vectors_in(c, self.collection, ids),
         )
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:

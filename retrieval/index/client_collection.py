@@ -19,6 +19,7 @@ from retrieval.index.base import (
     IndexedChunk,
     SearchFilter,
     SparseVector,
+    StoredVectors,
 )
 from retrieval.index.filters import match_any_conditions
 from retrieval.index.ranking import SearchPlan, SideQuery
@@ -56,16 +57,22 @@ def prepare_collection(client: QdrantClient, name: str, dim: int) -> None:
         client.create_payload_index(name, field_name=field_name, field_schema=schema, wait=True)
 
 
-def dense_vectors_in(client: QdrantClient, name: str, ids: Sequence[str]) -> dict[str, list[float]]:
-    records = client.retrieve(name, ids=list(ids), with_payload=False, with_vectors=["dense"])
-    out: dict[str, list[float]] = {}
+def stored_vectors_in(
+    client: QdrantClient, name: str, ids: Sequence[str]
+) -> dict[str, StoredVectors]:
+    records = client.retrieve(name, ids=list(ids), with_payload=False, with_vectors=True)
+    out: dict[str, StoredVectors] = {}
     for record in records:
-        vectors = record.vector
-        dense = vectors.get("dense") if isinstance(vectors, dict) else None
-        if isinstance(dense, list):
-            numbers = [float(x) for x in dense if isinstance(x, float | int)]
-            if len(numbers) == len(dense):  # a plain vector, not a multivector
-                out[canonical_id(str(record.id))] = numbers
+        vectors = record.vector if isinstance(record.vector, dict) else {}
+        dense, sparse = vectors.get("dense"), vectors.get("sparse")
+        if not isinstance(dense, list) or not isinstance(sparse, models.SparseVector):
+            continue
+        numbers = [float(x) for x in dense if isinstance(x, float | int)]
+        if len(numbers) == len(dense):  # a plain vector, not a multivector
+            out[canonical_id(str(record.id))] = StoredVectors(
+                dense=numbers,
+                sparse=SparseVector(tuple(sparse.indices), tuple(sparse.values)),
+            )
     return out
 
 

@@ -67,6 +67,7 @@ from retrieval.index.base import (
     SearchFilter,
     SearchMode,
     SparseVector,
+    StoredVectors,
 )
 from retrieval.index.engine_errors import engine_errors, logger
 from retrieval.index.ranking import plan_search
@@ -146,8 +147,8 @@ class EdgeIndex:
             fusion=fusion,
         )
 
-    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        return self._dense_vectors(None, ids)
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
+        return self._stored_vectors(None, ids)
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)
@@ -347,14 +348,14 @@ class EdgeIndex:
             if point_id in payloads
         ]
 
-    def _dense_vectors(
+    def _stored_vectors(
         self, generation: _Generation | None, ids: Sequence[str]
-    ) -> dict[str, list[float]]:
+    ) -> dict[str, StoredVectors]:
         if not ids:
             return {}
         with self._reading(generation) as shard, engine_errors(ENGINE, "read vectors"):
-            records = shard.retrieve(list(ids), with_payload=False, with_vector=["dense"])
-        return edge_requests.dense_of(records)
+            records = shard.retrieve(list(ids), with_payload=False, with_vector=True)
+        return edge_requests.vectors_of(records)
 
     def _count(self, generation: _Generation | None, document_id: str | None) -> int:
         flt = None
@@ -501,8 +502,8 @@ class EdgeGeneration:
             fusion=fusion,
         )
 
-    def dense_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        return self._index._dense_vectors(self._target(), ids)
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
+        return self._index._stored_vectors(self._target(), ids)
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)

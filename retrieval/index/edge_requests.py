@@ -22,7 +22,7 @@ from qdrant_edge import (
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
 
-from retrieval.index.base import IndexedChunk, SearchFilter, SparseVector
+from retrieval.index.base import IndexedChunk, SearchFilter, SparseVector, StoredVectors
 from retrieval.index.filters import match_any_conditions
 from retrieval.index.ranking import SideQuery
 from retrieval.index.validation import canonical_id, check_dense, check_sparse, payload_dict
@@ -99,12 +99,19 @@ def _batches(items: list[Point], size: int) -> Iterator[list[Point]]:
         yield items[start : start + size]
 
 
-def dense_of(records: Iterable[Any]) -> dict[str, list[float]]:
-    """``{id: dense vector}`` of retrieved records; a record without one is left out."""
-    out: dict[str, list[float]] = {}
+def vectors_of(records: Iterable[Any]) -> dict[str, StoredVectors]:
+    """``{id: vectors}`` of retrieved records; a record missing either vector is left out."""
+    out: dict[str, StoredVectors] = {}
     for record in records:
-        vectors = record.vector
-        dense = vectors.get("dense") if isinstance(vectors, dict) else None
-        if dense is not None:
-            out[str(record.id)] = [float(x) for x in dense]
+        vectors = record.vector if isinstance(record.vector, dict) else {}
+        dense, sparse = vectors.get("dense"), vectors.get("sparse")
+        if dense is None or sparse is None:
+            continue
+        out[str(record.id)] = StoredVectors(
+            dense=[float(x) for x in dense],
+            sparse=SparseVector(
+                indices=tuple(int(i) for i in sparse.indices),
+                values=tuple(float(v) for v in sparse.values),
+            ),
+        )
     return out

@@ -242,18 +242,21 @@ def test_upsert_is_idempotent_by_id(index: ChunkIndex, encoder: BM25SparseEncode
     assert hits[0].payload["title"] == "renamed"
 
 
-def test_dense_vectors_are_the_stored_unit_vectors(
+def test_stored_vectors_are_what_was_written_dense_normalised(
     index: ChunkIndex, encoder: BM25SparseEncoder
 ) -> None:
-    index.upsert(role_corpus(encoder))
-    stored = index.dense_vectors([cid("eng-1"), cid("both"), cid("never-written")])
+    corpus = role_corpus(encoder)
+    index.upsert(corpus)
+    stored = index.stored_vectors([cid("eng-1"), cid("both"), cid("never-written")])
     assert set(stored) == {cid("eng-1"), cid("both")}
     for name in ("eng-1", "both"):
-        written = next(c for c in role_corpus(encoder) if c.id == cid(name)).dense
-        norm = sum(x * x for x in written) ** 0.5
+        written = next(c for c in corpus if c.id == cid(name))
+        norm = sum(x * x for x in written.dense) ** 0.5
         # Cosine collections keep vectors normalised: the direction is what comes back.
-        assert stored[cid(name)] == pytest.approx([x / norm for x in written], abs=1e-5)
-    assert index.dense_vectors([]) == {}
+        assert stored[cid(name)].dense == pytest.approx([x / norm for x in written.dense], abs=1e-5)
+        assert stored[cid(name)].sparse.indices == written.sparse.indices
+        assert stored[cid(name)].sparse.values == pytest.approx(written.sparse.values)
+    assert index.stored_vectors([]) == {}
 
 
 def test_upsert_of_nothing_is_a_no_op(index: ChunkIndex) -> None:

@@ -1,9 +1,10 @@
-"""Dense pseudo-relevance feedback in hybrid search: what moves, and what may not steer it.
+"""Pseudo-relevance feedback in hybrid search: what moves, and what may not steer it.
 
 A real qdrant-edge index with hand-placed 4-d vectors, so the geometry is exact; the
 query's vector comes from ``FixedQueryEncoder``, which stands in for the embedding
 model (the model is not what is tested here). The query's one word matches no chunk,
-so the dense side alone decides the order and the feedback's effect is visible.
+so in the dense tests (expansion off) the dense side alone decides the order and the
+feedback's effect is visible; the expansion tests give chunks words of their own.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from chunkers.base import TokenCounter
+from retrieval.feedback import expanded_query, moved_query
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
-from retrieval.index.base import IndexedChunk, SearchFilter
+from retrieval.index.base import IndexedChunk, SearchFilter, SparseVector
 from retrieval.index.edge import EdgeIndex
 from retrieval.served_memory import Served
 from retrieval.sparse import BM25SparseEncoder
@@ -70,7 +72,10 @@ class Doc:
     roles: frozenset[str]
 
 
-def build(tmp_path: Path, names: Iterable[str]) -> EdgeIndex:
+def build(
+    tmp_path: Path, names: Iterable[str], texts: Mapping[str, str] | None = None
+) -> EdgeIndex:
+    texts = texts or {}
     encoder = BM25SparseEncoder()
     index = EdgeIndex(tmp_path / "edge", DIM)
     index.ensure_ready()
@@ -79,12 +84,12 @@ def build(tmp_path: Path, names: Iterable[str]) -> EdgeIndex:
             IndexedChunk(
                 cid(name),
                 list(VECTORS[name]),
-                encoder.encode_documents([f"chunk {name} text"])[0],
+                encoder.encode_documents([texts.get(name, f"chunk {name} text")])[0],
                 {
                     "document_id": name,
                     "document_version": 1,
                     "roles": ["eng"],
-                    "text": f"chunk {name} text",
+                    "text": texts.get(name, f"chunk {name} text"),
                     "name": name,
                 },
             )
@@ -95,7 +100,13 @@ def build(tmp_path: Path, names: Iterable[str]) -> EdgeIndex:
 
 
 def retrieve(
-    index: EdgeIndex, served: Mapping[str, Doc], *, depth: int, top_k: int = 7
+    index: EdgeIndex,
+    served: Mapping[str, Doc],
+    *,
+    depth: int,
+    top_k: int = 7,
+    expansion_terms: int = 0,
+    query: str = QUERY,
 ) -> list[str]:
     def lookup(ids: Iterable[str]) -> Mapping[str, Served]:
         return {i: served[i] for i in ids if i in served}
@@ -105,9 +116,14 @@ def retrieve(
         FixedQueryEncoder((1.0, 0.0, 0.0, 0.0)),
         BM25SparseEncoder(),
         lookup,
-        RetrievalConfig(feedback_depth=depth, feedback_weight=1.0, served_memory_ttl_s=0),
+        RetrievalConfig(
+            feedback_depth=depth,
+            feedback_weight=1.0,
+            expansion_terms=expansion_terms,
+            served_memory_ttl_s=0,
+        ),
     )
-    return [c.document_id for c in retriever.retrieve(QUERY, ENG, top_k=top_k)]
+    return [c.document_id for c in retriever.retrieve(query, ENG, top_k=top_k)]
 
 
 def everyone(names: Iterable[str]) -> dict[str, Doc]:
@@ -139,3 +155,86 @@ def test_a_chunk_the_gate_drops_never_steers_the_feedback(tmp_path: Path) -> Non
         assert retrieve(index, stale, depth=1) == ["a", "c", "b", "d", "e", "h"]
     finally:
         index.close()
+
+
+# Expansion: "zebra" is in a, b, c and g; only g and h share "okapi". Feedback from g
+# adds "okapi" to the query, and h, which "zebra" does not match, gains a BM25 score.
+TEXTS = {
+    "a": "zebra herd grazing",
+    "b": "zebra stripes pattern",
+    "c": "zebra foals run",
+    "d": "savanna grass",
+    "e": "river crossing",
+    "g": "zebra okapi relatives",
+    "h": "okapi okapi forest giraffe",
+}
+
+
+def scores(index: EdgeIndex, served: Mapping[str, Doc], expansion_terms: int) -> dict[str, float]:
+    def lookup(ids: Iterable[str]) -> Mapping[str, Served]:
+        return {i: served[i] for i in ids if i in served}
+
+    retriever = HybridRetriever(
+        index,
+        FixedQueryEncoder((1.0, 0.0, 0.0, 0.0)),
+        BM25SparseEncoder(),
+        lookup,
+        RetrievalConfig(feedback_depth=1, expansion_terms=expansion_terms, served_memory_ttl_s=0),
+    )
+    return {c.document_id: c.score for c in retriever.retrieve("zebra", ENG, top_k=7)}
+
+
+def test_expansion_from_a_readable_chunk_lifts_chunks_sharing_its_words(
+    tmp_path: Path,
+) -> None:
+    names = list(TEXTS)
+    index = build(tmp_path, names, TEXTS)
+    try:
+        plain = scores(index, everyone(names), expansion_terms=0)
+        expanded = scores(index, everyone(names), expansion_terms=3)
+        assert max(plain, key=plain.__getitem__) == "g"
+        assert expanded["h"] > plain["h"] + 0.02
+    finally:
+        index.close()
+
+
+def test_a_chunk_the_gate_drops_never_lends_its_words(tmp_path: Path) -> None:
+    names = list(TEXTS)
+    index = build(tmp_path, names, TEXTS)
+    try:
+        narrowed = everyone(names) | {"g": Doc(1, frozenset({"hr"}))}
+        plain = scores(index, narrowed, expansion_terms=0)
+        expanded = scores(index, narrowed, expansion_terms=3)
+        assert "g" not in expanded
+        # a feeds back instead: its own words (herd, grazing) are in no other chunk, and
+        # h, which only g's "okapi" could match, keeps the score it had.
+        assert expanded["h"] == pytest.approx(plain["h"])
+    finally:
+        index.close()
+
+
+def test_moved_query_is_the_unit_rocchio_vector() -> None:
+    moved = moved_query([1.0, 0.0], [[0.0, 1.0], [0.0, 1.0]], 1.0)
+    assert moved == pytest.approx([2**-0.5, 2**-0.5])
+    assert moved_query([1.0, 0.0], [], 1.0) is None
+    assert moved_query([1.0, 0.0], [[0.0, 1.0]], 0.0) is None
+
+
+def test_expanded_query_adds_the_strongest_other_terms_scaled_to_weight() -> None:
+    query = SparseVector((7,), (1.0,))
+    found = [SparseVector((3, 7, 9), (2.0, 1.0, 0.5)), SparseVector((3, 5), (1.0, 0.4))]
+    expanded = expanded_query(query, found, terms=2, weight=0.5, max_query_terms=6)
+    # 3: 2.0 + 1.0 = 3.0 (the strongest: 0.5); 9: 0.5 (0.5 * 0.5 / 3); 5 (0.4) is left out.
+    assert expanded == SparseVector((3, 7, 9), (0.5, 1.0, pytest.approx(0.5 * 0.5 / 3.0)))
+
+
+def test_long_questions_and_nothing_new_are_not_expanded() -> None:
+    long_query = SparseVector(tuple(range(7)), (1.0,) * 7)
+    found = [SparseVector((100,), (1.0,))]
+    assert expanded_query(long_query, found, terms=5, weight=0.5, max_query_terms=6) is None
+    query = SparseVector((1,), (1.0,))
+    assert (
+        expanded_query(query, [SparseVector((1,), (2.0,))], terms=5, weight=0.5, max_query_terms=6)
+        is None
+    )
+    assert expanded_query(query, found, terms=0, weight=0.5, max_query_terms=6) is None
