@@ -29,7 +29,10 @@ What is scored (all qualities, higher is better; timings end in ``_ms``):
   over answered questions (absent when nothing was answered);
 - ``role_check.leak_free``: share of role-checked questions whose answer to the
   restricted principal cites no restricted document (absent without such questions);
-- ``latency_p50_ms`` / ``latency_p95_ms``: the service's own time per answer.
+- ``latency_p50_ms`` / ``latency_p95_ms``: the service's own time per answer;
+- with a judge (``ragline eval answers --judge``, :mod:`evals.judge`) only:
+  ``judge.faithfulness`` / ``judge.relevancy``, the share of answered questions a judge
+  model found supported by their cited text / responsive to the question.
 
 Scoring is pure (:func:`score_question`, :func:`answer_metrics`); :func:`evaluate_answers`
 does the ingestion and the asking, on a scratch runtime that the caller opens.
@@ -46,6 +49,7 @@ from typing import Any, Final
 import numpy as np
 
 from answer.service import Answer, AnswerService
+from evals.judge import AnswerJudge, add_verdicts, judge_answers, judge_metrics
 from evals.report import build_report
 from evals.retrieval_eval import Progress
 from ingest.pipeline import IngestionDeps, delete_document, ingest_document
@@ -117,6 +121,8 @@ class Observed:
     model: str
     degraded: bool
     latency_ms: float
+    # (bucket, text) of each cited chunk, in citation order: what a judge reads.
+    cited_text: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_answer(cls, question_id: str, answer: Answer) -> Observed:
@@ -130,6 +136,7 @@ class Observed:
             model=answer.model,
             degraded=answer.degraded,
             latency_ms=answer.latency_ms,
+            cited_text=tuple((c.bucket or "", c.text) for c in answer.citations),
         )
 
 
@@ -403,11 +410,14 @@ def evaluate_answers(
     *,
     progress: Progress,
     settings: Mapping[str, Any] | None = None,
+    judge: AnswerJudge | None = None,
 ) -> dict[str, Any]:
     """Ingest the golden documents, ask every question, and return the eval report.
 
     ``ingestion`` and ``service`` should belong to a scratch runtime: the documents are
     written to its index. Raises InvalidInputError when a golden document fails to index.
+    With ``judge``, every answered question is also judged (``judge.*`` metrics, a
+    ``judge`` entry per judged question, ``details.judge``); without, none of that is there.
     """
     ingest_golden(ingestion, golden, progress)
     asker = Principal(key_id=EVAL_KEY, roles=golden.roles)
@@ -417,9 +427,23 @@ def evaluate_answers(
     role_checked = ask_all(service, outsider, checked, progress, "role check") if checked else []
     scores = [score_question(q, o) for q, o in zip(golden.questions, observed, strict=True)]
     restricted = golden.restricted_sources
+    metrics = answer_metrics(scores, role_checked, restricted)
+    details = answer_details(scores, role_checked, restricted)
+    extra: dict[str, Any] = {}
+    if judge is not None:
+        answered = [s for s in scores if s.observed.found]  # an abstention claims nothing
+        judged = judge_answers(
+            judge,
+            [(s.question.id, s.question.question, s.observed.text, s.observed.cited_text)
+             for s in answered],
+            progress,
+        )  # fmt: skip
+        metrics.update(judge_metrics(judged.values()))
+        add_verdicts(details, judged, judge.deployment)
+        extra["judge"] = judge.deployment
     return build_report(
         EVAL_NAME,
-        answer_metrics(scores, role_checked, restricted),
+        metrics,
         settings={
             **dict(settings or {}),
             "questions": len(golden.questions),
@@ -430,8 +454,9 @@ def evaluate_answers(
             "restricted_buckets": [b.name for b in golden.restricted_buckets],
             "documents": sum(len(b.files) for b in golden.buckets),
             "models": sorted({o.model for o in observed}),
+            **extra,
         },
-        details=answer_details(scores, role_checked, restricted),
+        details=details,
     )
 
 

@@ -7,6 +7,12 @@ writes a production index. The models, the retrieval and the answer settings com
 from the environment: they are what is measured. A models file
 (``RAGLINE_MODELS_FILE``) is kept, so generated answers are measured when one is
 configured; without one the answers are extractive, as the service gives them.
+
+``--judge DEPLOYMENT`` adds LLM-as-judge verdicts (:mod:`evals.judge`): a named
+deployment of the models file, through its own gateway built on
+:func:`evals.judge.judge_models`. It is named, not taken from the routing default,
+because a judge is the instrument: scores compare only between runs by the same judge,
+and the routing default is the model that wrote the answers, grading itself.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from rich.table import Table
 
 from answer.extractive import MIN_OVERLAP
 from evals.answers_eval import BUCKETS_FILE, GoldenSet, evaluate_answers, load_golden
+from evals.judge import AnswerJudge, judge_models
 from evals.report import TIMING_SUFFIX
-from kernel.errors import ConfigurationError, RaglineError
-from kernel.settings import get_settings
+from kernel.errors import ConfigurationError, InvalidInputError, RaglineError
+from kernel.models_config import ModelsFile, load_models_file
+from kernel.settings import Settings, get_settings
 from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
 from ragline.eval_retrieval_cmd import RichProgress, scratch_dir, scratch_settings
 
@@ -59,6 +67,15 @@ def answers(
             "A second run on the same one skips unchanged documents; use it for evals only."
         ),
     ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DEPLOYMENT",
+            help="Also score each answer's faithfulness and relevancy with this deployment"
+            " of the models file (RAGLINE_MODELS_FILE) as the judge, through the gateway.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Measure answers on a golden set: citations, answer terms, abstention, grounding, roles.
 
@@ -67,17 +84,27 @@ def answers(
     every golden role, and the role-checked ones again without the restricted roles.
     Prints the metrics and the failed questions, writes a JSON report; with
     --baseline, exits 1 on a regression.
+
+    With --judge DEPLOYMENT, a judge model also says of each answered question whether
+    the answer is supported by what it cites and responds to the question (llama-index's
+    faithfulness and relevancy evaluators). The judge is a deployment you name, not the
+    routing default: scores compare only between runs by the same judge, and the
+    default is the model that wrote the answers. A question the judge cannot score
+    (provider down) is listed with the reason; the run still ends with a report.
     """
     before = load_baseline(baseline, tolerance)
     try:
         golden_set = load_golden(golden, docs if docs is not None else golden.parent)
+        judge_file = _judge_models(judge) if judge is not None else None
         with scratch_dir(data_dir) as scratch:
-            current = _run(golden_set, scratch, golden)
+            current = _run(golden_set, scratch, golden, judge_file)
     except RaglineError as exc:
         raise fail(exc.message) from None
     save(report, current)
     console.print(_table(current["metrics"]))
     _print_failures(current["details"]["failures"])
+    if "judge" in current["details"]:
+        _print_judge(current["details"]["judge"])
     settings = current["settings"]
     console.print(
         f"{settings['questions']} questions ({settings['unanswerable']} unanswerable,"
@@ -87,11 +114,30 @@ def answers(
     verdict(current, before, baseline, tolerance, console)
 
 
-def _run(golden_set: GoldenSet, data_dir: Path, golden: Path) -> dict[str, Any]:
+def _base_settings() -> Settings:
+    try:
+        return get_settings()
+    except (ValueError, ConfigurationError) as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from None
+
+
+def _judge_models(deployment: str) -> ModelsFile:
+    """The judge's models file, checked before any work: a bad name should not cost a run."""
+    models_file = _base_settings().models_file
+    if models_file is None:
+        raise InvalidInputError(
+            "--judge needs a models file: set RAGLINE_MODELS_FILE to one naming the judge"
+        )
+    return judge_models(load_models_file(models_file), deployment)
+
+
+def _run(
+    golden_set: GoldenSet, data_dir: Path, golden: Path, judge_file: ModelsFile | None
+) -> dict[str, Any]:
     from ragline.runtime import open_runtime
 
+    base = _base_settings()
     try:
-        base = get_settings()
         settings = scratch_settings(base, data_dir).model_copy(
             update={"models_file": base.models_file}
         )
@@ -99,6 +145,17 @@ def _run(golden_set: GoldenSet, data_dir: Path, golden: Path) -> dict[str, Any]:
         raise ConfigurationError(f"invalid configuration: {exc}") from None
     runtime = open_runtime(settings)
     try:
+        judge = None
+        if judge_file is not None:
+            from generation.litellm_gateway import LiteLLMGateway
+
+            # Generating: the models file that names the judge is configured.
+            assert runtime.generating is not None
+            judge = AnswerJudge(
+                LiteLLMGateway(judge_file),
+                runtime.generating.deps.bucket_policies,
+                judge_file.deployments[0],
+            )
         with RichProgress() as progress:
             return evaluate_answers(
                 golden_set,
@@ -113,6 +170,7 @@ def _run(golden_set: GoldenSet, data_dir: Path, golden: Path) -> dict[str, Any]:
                     "min_grounding": settings.answer.min_grounding,
                     "generates": runtime.answers.generates,
                 },
+                judge=judge,
             )
     finally:
         runtime.close()
@@ -134,3 +192,20 @@ def _print_failures(failures: dict[str, list[str]]) -> None:
     console.print(f"[bold]{len(failures)} failed question(s):[/]")
     for question_id, reasons in failures.items():
         console.print(f"  {escape(question_id)}: {escape('; '.join(reasons))}")
+
+
+def _print_judge(summary: dict[str, Any]) -> None:
+    errors: dict[str, dict[str, str]] = summary["errors"]
+    console.print(
+        f"Judged by {escape(summary['deployment'])}: {summary['judged']} answered question(s),"
+        f" {summary['calls']} call(s), {summary['prompt_tokens']} + {summary['completion_tokens']}"
+        f" tokens, ${summary['cost_usd']:.6f}."
+    )
+    if set(summary["deployments_used"]) - {summary["deployment"]}:
+        used = ", ".join(summary["deployments_used"])
+        console.print(f"[yellow]Some verdicts came from fallbacks ({escape(used)}).[/]")
+    if errors:
+        console.print(f"[bold]The judge could not score {len(errors)} question(s):[/]")
+        for question_id, reasons in errors.items():
+            text = "; ".join(f"{aspect}: {reason}" for aspect, reason in reasons.items())
+            console.print(f"  {escape(question_id)}: {escape(text)}")
