@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def cid(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
 
-@dataclass(frozen=True)
+@dataclass
 class FixedQueryEncoder:
     """Stands in for the embedding model: every question embeds to ``vector``."""
 
@@ -99,31 +100,25 @@ def build(
     return index
 
 
-def retrieve(
-    index: EdgeIndex,
-    served: Mapping[str, Doc],
-    *,
-    depth: int,
-    top_k: int = 7,
-    expansion_terms: int = 0,
-    query: str = QUERY,
-) -> list[str]:
+def retriever(index: EdgeIndex, served: Mapping[str, Doc], **config: Any) -> HybridRetriever:
+    """The retriever under test over ``index``; ``served`` is the registry's word."""
+
     def lookup(ids: Iterable[str]) -> Mapping[str, Served]:
         return {i: served[i] for i in ids if i in served}
 
-    retriever = HybridRetriever(
+    return HybridRetriever(
         index,
         FixedQueryEncoder((1.0, 0.0, 0.0, 0.0)),
         BM25SparseEncoder(),
         lookup,
-        RetrievalConfig(
-            feedback_depth=depth,
-            feedback_weight=1.0,
-            expansion_terms=expansion_terms,
-            served_memory_ttl_s=0,
-        ),
+        RetrievalConfig(served_memory_ttl_s=0, **config),
     )
-    return [c.document_id for c in retriever.retrieve(query, ENG, top_k=top_k)]
+
+
+def retrieve(index: EdgeIndex, served: Mapping[str, Doc], *, depth: int) -> list[str]:
+    """Dense feedback alone (no expansion): the order of the documents found."""
+    found = retriever(index, served, feedback_depth=depth, expansion_terms=0)
+    return [c.document_id for c in found.retrieve(QUERY, ENG, top_k=7)]
 
 
 def everyone(names: Iterable[str]) -> dict[str, Doc]:
@@ -171,17 +166,8 @@ TEXTS = {
 
 
 def scores(index: EdgeIndex, served: Mapping[str, Doc], expansion_terms: int) -> dict[str, float]:
-    def lookup(ids: Iterable[str]) -> Mapping[str, Served]:
-        return {i: served[i] for i in ids if i in served}
-
-    retriever = HybridRetriever(
-        index,
-        FixedQueryEncoder((1.0, 0.0, 0.0, 0.0)),
-        BM25SparseEncoder(),
-        lookup,
-        RetrievalConfig(feedback_depth=1, expansion_terms=expansion_terms, served_memory_ttl_s=0),
-    )
-    return {c.document_id: c.score for c in retriever.retrieve("zebra", ENG, top_k=7)}
+    found = retriever(index, served, feedback_depth=1, expansion_terms=expansion_terms)
+    return {c.document_id: c.score for c in found.retrieve("zebra", ENG, top_k=7)}
 
 
 def test_expansion_from_a_readable_chunk_lifts_chunks_sharing_its_words(
@@ -225,7 +211,9 @@ def test_expanded_query_adds_the_strongest_other_terms_scaled_to_weight() -> Non
     found = [SparseVector((3, 7, 9), (2.0, 1.0, 0.5)), SparseVector((3, 5), (1.0, 0.4))]
     expanded = expanded_query(query, found, terms=2, weight=0.5, max_query_terms=6)
     # 3: 2.0 + 1.0 = 3.0 (the strongest: 0.5); 9: 0.5 (0.5 * 0.5 / 3); 5 (0.4) is left out.
-    assert expanded == SparseVector((3, 7, 9), (0.5, 1.0, pytest.approx(0.5 * 0.5 / 3.0)))
+    assert expanded is not None
+    assert expanded.indices == (3, 7, 9)
+    assert expanded.values == pytest.approx((0.5, 1.0, 0.5 * 0.5 / 3.0))
 
 
 def test_long_questions_and_nothing_new_are_not_expanded() -> None:
