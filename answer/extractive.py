@@ -49,6 +49,11 @@ _MAX_CANDIDATES: Final = 200
 #: unanswered (0.46: hit@1 0.97; 0.50: term recall 0.93). The top chunk's retrieval
 #: score (a fused rank: the top chunk leads both rankings for nearly every question)
 #: and the grounding of a quote (always 1.0) told nothing more and are not used.
+#: Nor does the gap between the top two chunks' fused scores (issue 15, re-measured
+#: with the feedback search): an answerable question has 0.014 (sec-lost-laptop) and
+#: 4 of 30 are below 0.14, while the 9 unanswerable ones still answered spread from
+#: 0.010 to 0.351, so no threshold keeps a margin; nor the top-1 to top-5 gap, the
+#: number of documents among the top chunks, or dense/BM25 top-document agreement.
 MIN_OVERLAP: Final = 0.2
 
 
