@@ -410,9 +410,9 @@ FEEDBACK: tuple[tuple[int, float, float], ...] = (
 )
 
 
-#: Lexical feedback variants: the first is what ragline ships (retrieval.feedback).
+#: Lexical feedback variants: the first is ragline's opt-in setting (retrieval.feedback).
 EXPANSIONS: dict[str, dict[str, object]] = {
-    "shipped: + BM25 expansion, 10 terms w=0.5, queries <= 6 terms": {
+    "opt-in: + BM25 expansion, 10 terms w=0.5, queries <= 6 terms": {
         "terms": 10,
         "weight": 0.5,
         "max_query_terms": 6,

@@ -60,7 +60,7 @@ class RetrievalSettings(BaseModel):
     # terms to the BM25 query at up to expansion_weight. feedback_depth 0 turns it off.
     feedback_depth: int = Field(default=3, ge=0, le=20)
     feedback_weight: float = Field(default=1.0, ge=0.0, le=10.0)
-    expansion_terms: int = Field(default=10, ge=0, le=100)
+    expansion_terms: int = Field(default=0, ge=0, le=100)  # off: README says why
     expansion_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     expansion_max_query_terms: int = Field(default=6, ge=0, le=100)
     # BM25's pivot length in terms: chunks shorter than this are favoured. Stored in

@@ -6,7 +6,8 @@ not read steers what the caller gets), both measured in the README's fusion stud
 - **dense** (Rocchio): the query vector plus ``weight`` times the mean of the chunks'
   vectors, renormalised. It lifts chunks near what was found, not only near the words
   of the question;
-- **lexical**, for short queries only: the chunks' strongest BM25 terms join the
+- **lexical** (off by default: ``expansion_terms`` 0), for short queries only: the
+  chunks' strongest BM25 terms join the
   sparse query at up to ``weight`` of a question term. Short questions ("tide range
   bay") leave out words the answer uses; long ones name what they want, and extra
   terms only dilute their rare names (on HaluEval's multi-entity questions expansion
@@ -14,7 +15,8 @@ not read steers what the caller gets), both measured in the README's fusion stud
 
 Terms are picked by their stored BM25 weight summed over the chunks, not weighted by
 IDF: the engine applies IDF at search time and does not expose it, and stopwords never
-reach a sparse vector.
+reach a sparse vector. Without IDF, boilerplate every document repeats is picked too,
+which is why the lexical move is opt-in.
 """
 
 from __future__ import annotations

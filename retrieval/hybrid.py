@@ -19,6 +19,7 @@ from retrieval.index.base import (
 from retrieval.served_memory import (
     DEFAULT_MAX_DOCUMENTS,
     DEFAULT_TTL_S,
+    Served,
     ServedDocuments,
     ServedMemory,
 )
@@ -66,7 +67,7 @@ class RetrievalConfig:
     # `expansion_weight`; then the search runs again.
     feedback_depth: int = 3
     feedback_weight: float = 1.0
-    expansion_terms: int = 10
+    expansion_terms: int = 0  # off by default: README, "Hybrid retrieval", says why
     expansion_weight: float = 0.5
     expansion_max_query_terms: int = 6
     # How long the gate may answer from memory while the registry is down (0: never),
@@ -123,11 +124,12 @@ class HybridRetriever:
         if mode == "sparse" and sparse is None:
             return []
         dense = self._dense.embed_one(question) if mode != "sparse" else None
-        chunks = self._search(dense, sparse, flt, top_k, mode)
+        served: dict[str, Served | None] = {}
+        chunks = self._search(dense, sparse, flt, top_k, mode, served)
         if mode == "hybrid" and dense is not None and sparse is not None:
             again = self._feedback(dense, sparse, chunks)
             if again is not None:
-                chunks = self._search(*again, flt, top_k, mode)
+                chunks = self._search(*again, flt, top_k, mode, served)
         return chunks[:top_k]
 
     def _search(
@@ -137,7 +139,10 @@ class HybridRetriever:
         flt: SearchFilter,
         top_k: int,
         mode: SearchMode,
+        served: dict[str, Served | None],
     ) -> list[RetrievedChunk]:
+        """One index search, gated. ``served`` holds what the registry said during this
+        question, so the feedback search asks it only about documents it has not seen."""
         hits = self._index.search(
             dense=dense,
             sparse=sparse,
@@ -147,7 +152,10 @@ class HybridRetriever:
             prefetch_limit=max(self.config.prefetch_limit, top_k * 2),
             fusion=self.config.fusion,
         )
-        served = self.served_memory(str(h.payload["document_id"]) for h in hits)
+        unseen = {str(h.payload["document_id"]) for h in hits} - served.keys()
+        if unseen:
+            found = self.served_memory(unseen)
+            served |= {doc_id: found.get(doc_id) for doc_id in unseen}
         chunks = []
         for hit in hits:
             document = served.get(str(hit.payload["document_id"]))

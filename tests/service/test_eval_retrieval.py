@@ -126,15 +126,9 @@ def test_hybrid_and_dense_find_the_answering_passage(
     for mode in ("hybrid", "dense"):
         assert found[f"{mode}.recall@10"] == 1.0, mode
         assert found[f"{mode}.recall@100"] == 1.0, mode
+        # Every answering passage (grade 2) is first: MRR@10 is 1 on this set.
+        assert found[f"{mode}.mrr@10"] == 1.0, mode
         assert found[f"{mode}.ndcg@10"] > 0.9, mode
-    # Dense puts every answering passage (grade 2) first. Hybrid does for every query
-    # but the queen bee's, where BM25 expansion lifts another bee passage above it
-    # (README, "Hybrid retrieval"): second place, MRR@10 (7 + 1/2) / 8.
-    assert found["dense.mrr@10"] == 1.0
-    assert found["hybrid.mrr@10"] == pytest.approx(7.5 / 8)
-    per_query = report["details"]["per_query_ndcg@10"]
-    behind = [q for q, value in per_query["hybrid"].items() if value < per_query["dense"][q]]
-    assert behind == ["q5"]
 
 
 def test_passages_are_documents_of_the_eval_bucket_readable_by_the_eval_role(
