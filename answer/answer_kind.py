@@ -78,7 +78,9 @@ _PLACE_WORDS: Final = frozenset(
 _TITLES: Final = frozenset(
     "mr mrs ms dr sir lady lord king queen prince princess saint st president general".split()  # noqa: SIM905
 )
-_DEMONYM: Final = re.compile(r"^[A-Z][a-z]+(?:ese|ish|ian|can|ean|ch)$")
+#: A nationality word by its ending ("Japanese", "Danish", "Canadian", "French").
+DEMONYM_WORD: Final = r"[A-Z][a-z]+(?:ese|ish|ian|can|ean|ch)"
+_DEMONYM: Final = re.compile(rf"^{DEMONYM_WORD}$")
 _DEMONYMS: Final = frozenset(
     "German Greek Thai Swiss Dutch French Irish Welsh Argentine Israeli Pakistani Iraqi".split()  # noqa: SIM905
 )

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from answer.alignment import Evidence, SourceSentence
+from answer.question_focus import YEAR
 from text.terms import STOPWORDS, terms, words
 
 DETACHED: Final = 0.35  # support kept by a figure standing with other words than the claimed ones
@@ -36,7 +37,6 @@ _EVENT_REACH: Final = 6  # words after "born" or "died" in which its year may st
 _HOW_MANY: Final = re.compile(r"\b(?:how\s+(?:many|much)|number\s+of)\s+", re.IGNORECASE)
 _BIRTH: Final = re.compile(r"\b(?:born|birth|birthday)\b", re.IGNORECASE)
 _DEATH: Final = re.compile(r"\b(?:die|died|dies|death|dead|pass(?:ed)? away)\b", re.IGNORECASE)
-_YEAR: Final = re.compile(r"^(?:1[0-9]{3}|20[0-9]{2})$")
 _ASKS_YEAR: Final = re.compile(r"\b(?:when|year)\b", re.IGNORECASE)
 _LIFE_SPAN: Final = re.compile(
     r"\([^()]*?\b(1[0-9]{3}|20[0-9]{2})\b[^()]*?[\u2013\u2014-][^()]*?\b(1[0-9]{3}|20[0-9]{2})\b"
@@ -165,7 +165,7 @@ def _after(tokens: Iterable[str], cue: set[str]) -> set[str]:
         for i, token in enumerate(said)
         if token in cue
         for j in range(i + 1, min(i + 1 + _EVENT_REACH, len(said)))
-        if _YEAR.match(said[j])
+        if YEAR.fullmatch(said[j])
     }
 
 

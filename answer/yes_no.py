@@ -18,6 +18,7 @@ import re
 from typing import Final
 
 from answer.alignment import Evidence, SourceSentence
+from answer.answer_kind import DEMONYM_WORD
 from answer.question_focus import YEAR, question_terms
 from text.entities import names
 from text.polarity import negated_terms
@@ -31,7 +32,7 @@ DENIED: Final = 0.2  # share kept when the sources deny a term the question asse
 _YES_NO: Final = re.compile(r"^\s*(yes|no)\b[\s,.;:!-]*", re.IGNORECASE)
 # "Are both X and Kings of Leon American bands?": a nationality after a name is what
 # the question asks of it, not part of the name.
-_DEMONYM_TAIL: Final = re.compile(r"\s+[A-Z][a-z]+(?:ese|ish|ian|can|ean|ch)$")
+_DEMONYM_TAIL: Final = re.compile(rf"\s+{DEMONYM_WORD}$")
 _SAME: Final = re.compile(r"\bsame\b", re.IGNORECASE)
 
 
