@@ -11,10 +11,11 @@ import typer
 
 from ragline.eval_answers_cmd import answers
 from ragline.eval_grounding_cmd import grounding
+from ragline.eval_pii_cmd import pii
 from ragline.eval_retrieval_cmd import retrieval
 
 eval_app = typer.Typer(
-    help="Measure retrieval, answers and grounding; gate on a baseline report.",
+    help="Measure retrieval, answers, grounding and PII detection; gate on a baseline report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -22,3 +23,4 @@ eval_app = typer.Typer(
 eval_app.command("retrieval")(retrieval)
 eval_app.command("grounding")(grounding)
 eval_app.command("answers")(answers)
+eval_app.command("pii")(pii)

@@ -18,6 +18,7 @@ PACKAGES = [
     "prompts",
     "usage",
     "evals",
+    "governance",
 ]
 
 

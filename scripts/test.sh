@@ -19,6 +19,10 @@ echo "==> eval gate: grounding on the project's golden set (evals/baselines)"
 .venv/bin/ragline eval grounding evals/golden/grounding.jsonl \
   --baseline evals/baselines/grounding.json --tolerance 0.01 \
   --report "${TMPDIR:-/tmp}/ragline-eval-grounding.json"
+echo "==> eval gate: PII detection on the project's golden set"
+.venv/bin/ragline eval pii evals/golden/pii.jsonl \
+  --baseline evals/baselines/pii.json --tolerance 0.01 \
+  --report "${TMPDIR:-/tmp}/ragline-eval-pii.json"
 echo "==> eval gate: extractive answers on the project's golden set"
 .venv/bin/ragline eval answers evals/golden/answers/questions.jsonl \
   --baseline evals/baselines/answers.json --tolerance 0.01 \
