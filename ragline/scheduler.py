@@ -13,6 +13,8 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 
+from governance.audit_log import AuditLog
+from governance.retention import Retention
 from ingest.bucket_catalog import BucketCatalog
 from ingest.ports import Buckets, RefreshLog, ScheduleBook
 from ingest.refresh_log import RefreshRuns
@@ -34,14 +36,20 @@ def beat_for(
     enqueue: Callable[[str], None],
     interval_s: float,
     resend: Callable[[datetime], object] | None = None,
+    purge: Callable[[datetime], object] | None = None,
 ) -> Beat:
     """``resend`` (distributed mode: ``workers.resend.Resender``) runs first on every tick,
-    so work accepted while the broker was down reaches a worker once it is back."""
+    so work accepted while the broker was down reaches a worker once it is back.
+    ``purge`` (``governance.retention.Retention.purge_if_due``) runs last: it purges the
+    audit log when ``purge_interval_s`` has passed since any process last did."""
 
     def tick(now: datetime) -> list[str]:
         if resend is not None:
             resend(now)
-        return fire_due_schedules(schedules, buckets, runs, enqueue, now)
+        started = fire_due_schedules(schedules, buckets, runs, enqueue, now)
+        if purge is not None:
+            purge(now)
+        return started
 
     return Beat(tick, interval_s)
 
@@ -59,6 +67,7 @@ def run_beat(settings: Settings) -> None:
         lambda run_id: enqueue_refresh(celery, run_id),
         settings.refresh.beat_interval_s,
         resend=Resender(celery, registry, buckets, runs, ReindexRuns(engine)),
+        purge=Retention(AuditLog(engine), settings.audit).purge_if_due,
     )
     # SIGTERM (a service manager, Kubernetes) ends the loop after the current tick,
     # so a firing is never cut between its claim and its message.

@@ -33,7 +33,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
     MetaData,
+    String,
     Table,
     create_engine,
     inspect,
@@ -42,7 +47,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from answer.records import AnswerRow
 from ingest.registry_tables import Base
 from kernel.errors import ConfigurationError
 
@@ -70,8 +74,7 @@ _BASELINE_TABLES = frozenset(
 # Columns a later revision adds to a baseline table: adoption leaves them to it.
 # A revision that adds one must list it here (the adoption test fails until it does).
 _COLUMNS_AFTER_BASELINE: dict[str, frozenset[str]] = {
-    "answers": frozenset({"generation"}),  # 0003
-    "buckets": frozenset({"region", "sensitivity"}),  # 0003
+    "buckets": frozenset({"region", "sensitivity", "pii"}),  # 0003, 0007
 }
 
 
@@ -180,10 +183,29 @@ def _adopt(engine: Engine, migrations: str) -> None:
 def _baseline_tables() -> list[Table]:
     """The baseline tables of every model, copied into one metadata (foreign keys resolve)."""
     baseline = MetaData()
-    for table in (*Base.metadata.sorted_tables, *AnswerRow.metadata.sorted_tables):
+    for table in Base.metadata.sorted_tables:
         if table.name in _BASELINE_TABLES:
             table.to_metadata(baseline)
+    _baseline_answers(baseline)
     return list(baseline.sorted_tables)
+
+
+def _baseline_answers(metadata: MetaData) -> Table:
+    """The answer records of the baseline, as 0001 made them: they have no model any
+    more (0004 moved them into the audit log), but an adopted database must have them."""
+    return Table(
+        "answers",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("key_id", String(32), nullable=False),
+        Column("model", String(64), nullable=False),
+        Column("retrieval", JSON, nullable=False),
+        Column("chunk_ids", JSON, nullable=False),
+        Column("cited_chunk_ids", JSON, nullable=False),
+        Column("grounding", Float, nullable=False),
+        Column("latency_ms", Float, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
 
 
 def _state(engine: Engine) -> tuple[str | None, bool]:

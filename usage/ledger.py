@@ -7,7 +7,7 @@ else writes it.
 
 With the database down an answer already given must not fail for its ledger line:
 the miss is logged (ids only) and counted in :attr:`UsageLedger.unrecorded`, as
-``answer.records`` does for answer records. A line recorded twice for one answer
+``governance.audit_answers`` does for answer records. A line recorded twice for one answer
 (a retried write) keeps the first.
 
 Times are stored in UTC. SQLite keeps them without a zone and PostgreSQL with one;

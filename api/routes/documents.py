@@ -1,21 +1,32 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryDep
+from api.caller_audit import CallerAuditDep, actor_of
+from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryDep, ServicesDep
 from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
+from governance.erasure_port import DocumentErasure
 from ingest import pipeline
 from ingest.ports import DocumentRegistry
 from ingest.records import Document
-from kernel.errors import NotFoundError
+from kernel.errors import DependencyUnavailableError, NotFoundError
 from kernel.settings import ADMIN_ROLE
 from retrieval.access import Principal
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"])
 MAX_OFFSET = 1_000_000
+
+
+def _erasure(services: ServicesDep) -> DocumentErasure:
+    return services.erasure
+
+
+ErasureDep = Annotated[DocumentErasure, Depends(_erasure)]
 
 
 def _visible(principal: Principal, doc: Document) -> bool:
@@ -89,8 +100,47 @@ def list_documents(
     responses={404: {"model": ErrorOut}},
     summary="Remove a document from its bucket and the index (admin)",
 )
-async def delete_document(document_id: str, _: AdminDep, ingestion: IngestionDep) -> None:
+async def delete_document(
+    document_id: str,
+    admin: AdminDep,
+    ingestion: IngestionDep,
+    registry: RegistryDep,
+    audit: CallerAuditDep,
+    erasure: ErasureDep,
+) -> None:
+    # Attachments go with the document; their ids are known only until it is deleted.
+    attachments = await run_in_threadpool(_attachment_ids, registry, document_id)
     await run_in_threadpool(pipeline.delete_document, ingestion, document_id)
+    await audit.arecord("document.delete", document_id)
+    await run_in_threadpool(_erase, erasure, document_id, attachments, admin)
+
+
+def _attachment_ids(registry: DocumentRegistry, document_id: str) -> list[str]:
+    found: list[str] = []
+    for child in registry.children(document_id):
+        found += [child.id, *_attachment_ids(registry, child.id)]
+    return found
+
+
+def _erase(
+    erasure: DocumentErasure, document_id: str, attachments: list[str], admin: Principal
+) -> None:
+    """Erase the answer records citing the deleted document (governance.erasure).
+
+    The deletion has happened: with the database down, the erasure is logged as
+    pending (ids only) for ``ragline audit erase`` rather than failing the request.
+    """
+    try:
+        erasure.erase_document(document_id, actor=actor_of(admin), attachment_ids=attachments)
+    except DependencyUnavailableError:
+        extra = "".join(f" --attachment {a}" for a in attachments)
+        log.warning(
+            "erasure of the answer records citing document %s is pending: the database is "
+            "unavailable; run `ragline audit erase --document %s%s`",
+            document_id,
+            document_id,
+            extra,
+        )
 
 
 @router.post(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from api.caller_audit import CallerAuditDep
 from api.deps import AdminDep, PromptsDep
 from api.schemas import ErrorOut, UtcDatetime
 from prompts.book import PRODUCTION, LabelMove, PromptBook, PromptSummary, PromptVersion
@@ -152,7 +153,7 @@ async def get_version(
     summary="Write the next version of a prompt, checked to render (admin)",
 )
 async def create_version(
-    name: Name, body: PromptVersionIn, principal: AdminDep, book: PromptsDep
+    name: Name, body: PromptVersionIn, principal: AdminDep, book: PromptsDep, audit: CallerAuditDep
 ) -> PromptVersionOut:
     created = await run_in_threadpool(
         lambda: book.create(
@@ -164,6 +165,7 @@ async def create_version(
             labels=body.labels,
         )
     )
+    await audit.arecord("prompt.create", name, version=created.version, labels=body.labels)
     return _version_out(created)
 
 
@@ -174,11 +176,17 @@ async def create_version(
     summary="Point a label at a version (admin)",
 )
 async def put_label(
-    name: Name, label: Label, body: LabelIn, principal: AdminDep, book: PromptsDep
+    name: Name,
+    label: Label,
+    body: LabelIn,
+    principal: AdminDep,
+    book: PromptsDep,
+    audit: CallerAuditDep,
 ) -> LabelMoveOut:
     move = await run_in_threadpool(
         lambda: book.label(name, label, body.version, by=_who(principal))
     )
+    await audit.arecord("prompt.label", name, **_move_details(move))
     return _move_out(move)
 
 
@@ -192,10 +200,12 @@ async def rollback(
     name: Name,
     principal: AdminDep,
     book: PromptsDep,
+    audit: CallerAuditDep,
     body: Annotated[RollbackIn | None, Body()] = None,
 ) -> LabelMoveOut:
     label = body.label if body else PRODUCTION
     move = await run_in_threadpool(lambda: book.rollback(name, label, by=_who(principal)))
+    await audit.arecord("prompt.rollback", name, **_move_details(move))
     return _move_out(move)
 
 
@@ -205,8 +215,11 @@ async def rollback(
     responses=_ERRORS,
     summary="Split a prompt's traffic between labels; each key sticks to one (admin)",
 )
-async def put_split(name: Name, body: SplitIn, _: AdminDep, book: PromptsDep) -> SplitOut:
+async def put_split(
+    name: Name, body: SplitIn, _: AdminDep, book: PromptsDep, audit: CallerAuditDep
+) -> SplitOut:
     weights = await run_in_threadpool(book.set_split, name, body.weights)
+    await audit.arecord("prompt.split", name, weights=weights)
     return SplitOut(name=name, weights=weights)
 
 
@@ -216,8 +229,9 @@ async def put_split(name: Name, body: SplitIn, _: AdminDep, book: PromptsDep) ->
     responses=_ERRORS,
     summary="Send all of a prompt's traffic to production again (admin)",
 )
-async def delete_split(name: Name, _: AdminDep, book: PromptsDep) -> None:
+async def delete_split(name: Name, _: AdminDep, book: PromptsDep, audit: CallerAuditDep) -> None:
     await run_in_threadpool(book.clear_split, name)
+    await audit.arecord("prompt.split", name, weights=None)
 
 
 def _detail(book: PromptBook, name: str) -> PromptDetail:
@@ -228,6 +242,10 @@ def _detail(book: PromptBook, name: str) -> PromptDetail:
         split=book.split(name),
         versions=[_version_out(v) for v in versions],
     )
+
+
+def _move_details(m: LabelMove) -> dict[str, object]:
+    return {"label": m.label, "from_version": m.from_version, "to_version": m.to_version}
 
 
 def _who(principal: Principal) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from api.caller_audit import CallerAuditDep
 from api.deps import (
     AdminDep,
     BucketsDep,
@@ -188,6 +189,7 @@ def put_schedule(
     settings: SettingsDep,
     catalog: BucketsDep,
     book: SchedulesDep,
+    audit: CallerAuditDep,
 ) -> ScheduleOut:
     schedule = set_schedule(
         book,
@@ -199,6 +201,7 @@ def put_schedule(
         min_every_s=settings.refresh.min_every_s,
         now=datetime.now(UTC),
     )
+    audit.record("bucket.schedule", name, every=body.every, cron=body.cron, timezone=body.timezone)
     return _schedule_out(schedule)
 
 
@@ -219,6 +222,9 @@ def get_schedule(name: str, _: AdminDep, catalog: BucketsDep, book: SchedulesDep
     responses=_NOT_FOUND,
     summary="Stop refreshing a bucket on a schedule (admin)",
 )
-def delete_schedule(name: str, _: AdminDep, catalog: BucketsDep, book: SchedulesDep) -> None:
+def delete_schedule(
+    name: str, _: AdminDep, catalog: BucketsDep, book: SchedulesDep, audit: CallerAuditDep
+) -> None:
     catalog.get_bucket(name)
     book.delete(name)
+    audit.record("bucket.schedule", name, removed=True)

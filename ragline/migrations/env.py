@@ -21,7 +21,9 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from answer.records import AnswerRow
+from governance.audit_tables import AuditBase
+from governance.key_tables import KeyBase
+from governance.review_tables import ReviewBase
 from ingest.registry_tables import Base
 from prompts.tables import PromptBase
 from usage.tables import UsageBase
@@ -44,5 +46,12 @@ def run_migrations(connection: Connection, target_metadata: list[MetaData]) -> N
 if hasattr(context, "config"):
     run_migrations(
         context.config.attributes["connection"],
-        [Base.metadata, AnswerRow.metadata, PromptBase.metadata, UsageBase.metadata],
+        [
+            Base.metadata,
+            AuditBase.metadata,
+            PromptBase.metadata,
+            UsageBase.metadata,
+            KeyBase.metadata,
+            ReviewBase.metadata,
+        ],
     )

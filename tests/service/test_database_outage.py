@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from answer.records import AnswerRecords
+from governance.audit_answers import AuditedAnswers
+from governance.audit_log import AuditLog
 from ingest.bucket_catalog import BucketCatalog
 from ingest.refresh_log import RefreshRuns
 from ingest.registry import Registry
 from ingest.schedule_book import ScheduleBook
 from kernel.errors import ConflictError, DependencyUnavailableError
+from kernel.settings import AuditSettings
 from ragline.schema import ensure_schema
 from tests.private_services import PrivatePostgres
 
@@ -68,7 +70,7 @@ def test_every_store_reports_the_outage_as_dependency_unavailable(
         catalog.create_bucket("docs", ["public"], None, None)
     doc_id = _register(registry, "outage.md")
     runs, schedules = RefreshRuns(engine), ScheduleBook(engine)
-    records = AnswerRecords(engine)
+    records = AuditedAnswers(AuditLog(engine), AuditSettings())
     assert registry.served([doc_id]) == {}  # warm the pool: its connections go stale below
 
     calls: dict[str, Callable[[], object]] = {
@@ -156,7 +158,7 @@ def test_a_url_without_a_connect_timeout_gets_one(postgres: PrivatePostgres) -> 
 def test_an_answer_record_lost_to_the_outage_is_counted_not_raised(
     postgres: PrivatePostgres, registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    records = AnswerRecords(registry.engine)
+    records = AuditedAnswers(AuditLog(registry.engine), AuditSettings())
     record = {
         "key_id": "key-abc",
         "model": "extractive",
@@ -168,12 +170,12 @@ def test_an_answer_record_lost_to_the_outage_is_counted_not_raised(
     }
     postgres.stop()
     try:
-        with caplog.at_level(logging.WARNING, logger="answer.records"):
+        with caplog.at_level(logging.WARNING, logger="governance.audit_answers"):
             records.record_answer(answer_id="a-1", **record)  # type: ignore[arg-type]
     finally:
         postgres.start()
     assert records.unrecorded == 1
-    lines = [r.getMessage() for r in caplog.records if r.name == "answer.records"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "governance.audit_answers"]
     assert lines == [
         "answer a-1 was given but not recorded: the database is unavailable "
         "(1 unrecorded since start-up)"
