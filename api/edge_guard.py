@@ -20,7 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from api.errors import error_body
 from api.route_lookup import RouteLookup
-from kernel.errors import AuthenticationError, PayloadTooLargeError
+from kernel.errors import (
+    AuthenticationError,
+    DependencyUnavailableError,
+    PayloadTooLargeError,
+)
 from kernel.settings import LimitSettings
 
 PUBLIC_PATHS = frozenset(
@@ -76,9 +80,13 @@ class EdgeGuard:
         config: EdgeConfig = scope["app"].state.edge
         headers = Headers(scope=scope)
         try:
-            principal = config.keyring.from_header(headers.get("authorization"))
+            principal = await config.keyring.authenticate(headers.get("authorization"))
         except AuthenticationError as exc:
             await _send_error(send, 401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+            return
+        except DependencyUnavailableError as exc:  # a managed key or a token, unverifiable now
+            retry = {"Retry-After": str(exc.retry_after_s)}
+            await _send_error(send, 503, exc.code, exc.message, retry)
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
         limit, message = config.limit_for(self.routes.template(scope))

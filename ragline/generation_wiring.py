@@ -15,8 +15,10 @@ from answer.ports import BudgetVerdict, GenerationDeps
 from generation.gateway import Generation
 from generation.litellm_gateway import LiteLLMGateway
 from generation.routing import BucketPolicy
+from governance.keys import MANAGED_ID_PREFIX, KeyStore
 from ingest.ports import Buckets
-from kernel.models_config import ModelsFile, load_models_file
+from kernel.errors import NotFoundError
+from kernel.models_config import Limits, ModelsFile, load_models_file
 from kernel.settings import Settings
 from prompts.book import PromptBook
 from retrieval.access import Principal
@@ -35,13 +37,28 @@ class Generating:
 
 
 def open_generation(
-    settings: Settings, prompts: PromptBook, buckets: Buckets, ledger: UsageLedger
+    settings: Settings,
+    prompts: PromptBook,
+    buckets: Buckets,
+    ledger: UsageLedger,
+    managed_keys: KeyStore | None = None,
 ) -> Generating | None:
     if settings.models_file is None:
         return None
     models = load_models_file(settings.models_file)
     gateway = LiteLLMGateway(models)
-    guard = BudgetGuard(ledger, models.budgets)
+
+    def key_limits(key_id: str) -> Limits | None:
+        """A managed key's own budget; None for a configured key or a token."""
+        if managed_keys is None or not key_id.startswith(MANAGED_ID_PREFIX):
+            return None
+        try:
+            budget = managed_keys.get(key_id).budget
+        except NotFoundError:
+            return None
+        return Limits(**budget) if budget else None
+
+    guard = BudgetGuard(ledger, models.budgets, key_limits=key_limits)
 
     def check_budget(principal: Principal) -> BudgetVerdict:
         decision = guard.check(

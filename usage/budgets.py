@@ -164,10 +164,20 @@ class BudgetGuard:
     ``clock`` tells the time (UTC); tests move it across a day or a month.
     """
 
-    def __init__(self, ledger: UsageLedger, budgets: Budgets, *, clock: Clock = _utc_now) -> None:
+    def __init__(
+        self,
+        ledger: UsageLedger,
+        budgets: Budgets,
+        *,
+        clock: Clock = _utc_now,
+        key_limits: Callable[[str], Limits | None] | None = None,
+    ) -> None:
         self._ledger = ledger
         self._budgets = budgets
         self._clock = clock
+        # A managed key's own limits (governance.keys), looked up by its id; they take
+        # precedence over the models file's limits for the key's name.
+        self._key_limits = key_limits
         # Alerts this process knows are stored: no query per check once a limit is reached.
         self._stored: set[tuple[Scope, str, Period, datetime, AlertKind]] = set()
         self._lock = threading.Lock()
@@ -193,12 +203,14 @@ class BudgetGuard:
                     lambda since: self._ledger.spent(team=team, since=since),
                 )
             )
-        key_limits = self._budgets.keys.get(key_name) if key_name else None
-        if key_name and key_limits is not None:
+        key_limits = self._key_limits(key_id) if self._key_limits else None
+        if key_limits is None and key_name:
+            key_limits = self._budgets.keys.get(key_name)
+        if key_limits is not None:
             subjects.append(
                 (
                     "key",
-                    key_name,
+                    key_name or key_id,
                     key_limits,
                     lambda since: self._ledger.spent(key_id=key_id, since=since),
                 )
