@@ -126,6 +126,9 @@ class ChunkIndex(Protocol):
       Ties are broken deterministically, never by the engine's order.
     - ``stored_vectors`` returns the stored vectors of the given chunk ids (ids not
       found are left out): what a search's pseudo-relevance feedback reads.
+    - ``stored_texts`` returns the payload ``text`` of the given chunk ids (ids not
+      found are left out): what the review page shows of a citation, read now, so a
+      deleted document's chunk is gone there too.
     - ``delete_document`` removes a document's chunks; with ``keep_version`` it
       removes every version but that one. ``delete_version`` removes one version only,
       so a writer that lost a race (its document was deleted or superseded) removes
@@ -153,6 +156,8 @@ class ChunkIndex(Protocol):
     ) -> list[Hit]: ...
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]: ...
+
+    def stored_texts(self, ids: Sequence[str]) -> dict[str, str]: ...
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None: ...
 

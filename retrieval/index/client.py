@@ -163,6 +163,16 @@ class QdrantClientIndex:
             lambda t: collection_ops.stored_vectors_in(self._client, t.live, ids),
         )
 
+    def stored_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        self._check_open()
+        return self._on_live(
+            "read chunk texts",
+            self._read_lock,
+            lambda t: collection_ops.stored_texts_in(self._client, t.live, ids),
+        )
+
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         selector = collection_ops.document_selector(document_id, keep_version)
         self._write(
@@ -443,6 +453,14 @@ class ClientGeneration:
         return self._run(
             "read vectors",
             lambda c: collection_ops.stored_vectors_in(c, self.collection, ids),
+        )
+
+    def stored_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        return self._run(
+            "read chunk texts",
+            lambda c: collection_ops.stored_texts_in(c, self.collection, ids),
         )
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:

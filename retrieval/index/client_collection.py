@@ -76,6 +76,16 @@ def stored_vectors_in(
     return out
 
 
+def stored_texts_in(client: QdrantClient, name: str, ids: Sequence[str]) -> dict[str, str]:
+    records = client.retrieve(name, ids=list(ids), with_payload=["text"], with_vectors=False)
+    out: dict[str, str] = {}
+    for record in records:
+        text = (record.payload or {}).get("text")
+        if isinstance(text, str):
+            out[canonical_id(str(record.id))] = text
+    return out
+
+
 def search_in(client: QdrantClient, name: str, plan: SearchPlan, flt: SearchFilter) -> list[Hit]:
     query_filter = engine_filter(flt)
     requests = [side_request(side, query_filter) for side in plan.sides]

@@ -150,6 +150,9 @@ class EdgeIndex:
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         return self._stored_vectors(None, ids)
 
+    def stored_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._stored_texts(None, ids)
+
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)
         self._write(None, [op], "delete a document's chunks")
@@ -357,6 +360,13 @@ class EdgeIndex:
             records = shard.retrieve(list(ids), with_payload=False, with_vector=True)
         return edge_requests.vectors_of(records)
 
+    def _stored_texts(self, generation: _Generation | None, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        with self._reading(generation) as shard, engine_errors(ENGINE, "read chunk texts"):
+            records = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+        return edge_requests.texts_of(records)
+
     def _count(self, generation: _Generation | None, document_id: str | None) -> int:
         flt = None
         if document_id is not None:
@@ -504,6 +514,9 @@ class EdgeGeneration:
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         return self._index._stored_vectors(self._target(), ids)
+
+    def stored_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._index._stored_texts(self._target(), ids)
 
     def delete_document(self, document_id: str, *, keep_version: int | None = None) -> None:
         op = edge_requests.delete_document_op(document_id, keep_version)

@@ -115,3 +115,13 @@ def vectors_of(records: Iterable[Any]) -> dict[str, StoredVectors]:
             ),
         )
     return out
+
+
+def texts_of(records: Iterable[Any]) -> dict[str, str]:
+    """``{id: text}`` of retrieved records; a record without a text payload is left out."""
+    out: dict[str, str] = {}
+    for record in records:
+        text = (record.payload or {}).get("text")
+        if isinstance(text, str):
+            out[str(record.id)] = text
+    return out

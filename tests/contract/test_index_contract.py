@@ -259,6 +259,23 @@ def test_stored_vectors_are_what_was_written_dense_normalised(
     assert index.stored_vectors([]) == {}
 
 
+def test_stored_texts_are_what_was_written_and_go_with_the_document(
+    index: ChunkIndex, encoder: BM25SparseEncoder
+) -> None:
+    corpus = versioned_corpus(encoder)
+    index.upsert(corpus)
+    a_ids = [c.id for c in corpus if c.payload["document_id"] == "doc-a"]
+    b_ids = [c.id for c in corpus if c.payload["document_id"] == "doc-b"]
+    texts = index.stored_texts([*a_ids, b_ids[0], cid("never-written")])
+    assert texts == {c.id: c.payload["text"] for c in corpus if c.id in {*a_ids, b_ids[0]}}
+    assert index.stored_texts([]) == {}
+
+    index.delete_document("doc-a")
+
+    assert index.stored_texts(a_ids) == {}
+    assert set(index.stored_texts([*a_ids, *b_ids])) == set(b_ids)
+
+
 def test_upsert_of_nothing_is_a_no_op(index: ChunkIndex) -> None:
     index.upsert([])
     assert index.count() == 0
@@ -858,6 +875,11 @@ def test_a_new_generation_is_invisible_until_switched_to(
 
     assert names(search(gindex, encoder, ENG)) == OLD_ENG  # live: the old chunks only
     assert names(search(generation, encoder, ENG)) == NEW_ENG  # the new one: its own
+    new_ids = [cid(f"new-{c.payload['name']}") for c in corpus]
+    assert generation.stored_texts([*new_ids, corpus[0].id]) == {
+        cid(f"new-{c.payload['name']}"): c.payload["text"] for c in corpus
+    }
+    assert gindex.stored_texts(new_ids) == {}
     assert gindex.live_generation() == 1
 
     gindex.switch_to(generation.number)
@@ -866,6 +888,7 @@ def test_a_new_generation_is_invisible_until_switched_to(
     for mode in MODES:
         assert all(n.startswith("new-") for n in names(search(gindex, encoder, ENG, mode)))
     assert names(search(gindex, encoder, ENG)) == NEW_ENG
+    assert set(gindex.stored_texts([*new_ids, corpus[0].id])) == set(new_ids)
     assert gindex.count() == len(corpus)
     gindex.switch_to(2)  # switching to the live one does nothing
     assert gindex.live_generation() == 2
