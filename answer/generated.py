@@ -10,12 +10,13 @@ against the chunks it cites. What to do with a low score is the service's policy
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from answer.citations import renumber
 from answer.grounding import Grounding, ground
-from answer.ports import GenerationDeps
+from answer.pii_stream import RestoringStream
+from answer.ports import GenerationDeps, PiiRedaction
 from generation.gateway import Generation, GenerationFailedError, OnToken
 from generation.routing import BucketPolicy, RouteRequest
 from kernel.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
@@ -56,6 +57,17 @@ def sources(chunks: Sequence[RetrievedChunk]) -> list[dict[str, object]]:
     ]
 
 
+def _redacted_source(source: dict[str, object], redaction: PiiRedaction) -> dict[str, object]:
+    return {
+        key: redaction.redact(value) if key in _FREE_TEXT and isinstance(value, str) else value
+        for key, value in source.items()
+    }
+
+
+# The source fields that hold document text (a title or heading can name a person too).
+_FREE_TEXT = frozenset({"title", "section", "text"})
+
+
 def same_region(
     chunks: Sequence[RetrievedChunk], policies: Mapping[str, BucketPolicy]
 ) -> list[RetrievedChunk]:
@@ -84,8 +96,15 @@ def draft(
     min_support: float,
     downgrade: bool,
     on_token: OnToken | None = None,
+    redaction: PiiRedaction | None = None,
 ) -> Drafted:
-    """Generate, repair and ground; :class:`GenerationFailedError` when no model answered."""
+    """Generate, repair and ground; :class:`GenerationFailedError` when no model answered.
+
+    With ``redaction``, personal data in the question and the sources leaves as typed
+    placeholders unless every deployment the request may reach allows it; the model's
+    placeholders are put back before citations are repaired and the answer grounded,
+    so grounding compares the text the caller reads with the sources as stored.
+    """
     buckets = frozenset(c.bucket for c in chunks if c.bucket)
     try:
         policies = deps.bucket_policies(buckets)
@@ -95,19 +114,6 @@ def draft(
             "bucket policies are unavailable (database down): residency cannot be checked"
         ) from None
     chunks = same_region(chunks, policies)
-    try:
-        prompt = deps.prompts.resolve(prompt_name, principal.key_id)
-        messages = render(
-            prompt.system,
-            prompt.user,
-            {
-                "question": question,
-                "sources": sources(chunks),
-                "today": datetime.now(UTC).date().isoformat(),
-            },
-        )
-    except (NotFoundError, InvalidInputError, DependencyUnavailableError) as exc:
-        raise GenerationFailedError(f"prompt '{prompt_name}' is unavailable: {exc}") from None
     used = {c.bucket for c in chunks if c.bucket}
     request = RouteRequest(
         question_chars=len(question),
@@ -115,7 +121,31 @@ def draft(
         policies=tuple(policies[b] for b in sorted(used) if b in policies),
         downgrade=downgrade,
     )
+    if redaction is not None and deps.gateway.receives_pii(request):
+        redaction = None
+    outbound = sources(chunks)
+    if redaction is not None:
+        outbound = [_redacted_source(s, redaction) for s in outbound]
+        if on_token is not None:
+            on_token = RestoringStream(on_token, redaction.restore)
+    try:
+        prompt = deps.prompts.resolve(prompt_name, principal.key_id)
+        messages = render(
+            prompt.system,
+            prompt.user,
+            {
+                "question": question if redaction is None else redaction.redact(question),
+                "sources": outbound,
+                "today": datetime.now(UTC).date().isoformat(),
+            },
+        )
+    except (NotFoundError, InvalidInputError, DependencyUnavailableError) as exc:
+        raise GenerationFailedError(f"prompt '{prompt_name}' is unavailable: {exc}") from None
     generation = deps.gateway.generate(messages, request, on_token=on_token)
+    if isinstance(on_token, RestoringStream):
+        on_token.flush()
+    if redaction is not None:
+        generation = replace(generation, text=redaction.restore(generation.text))
     repaired = renumber(generation.text, len(chunks))
     cited = tuple(chunks[n - 1] for n in repaired.cited)
     # An answer that cites nothing is held against every source it was given.

@@ -8,7 +8,7 @@ models file needs none of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -53,6 +53,30 @@ class UsageSink(Protocol):
 
 class BucketPolicies(Protocol):
     def __call__(self, buckets_named: Iterable[str]) -> dict[str, BucketPolicy]: ...
+
+
+class PiiRedaction(Protocol):
+    """One request's placeholders (``governance.pii.Redaction``): a value keeps its placeholder."""
+
+    def redact(self, text: str) -> str: ...
+
+    def restore(self, text: str) -> str: ...
+
+    @property
+    def counts(self) -> dict[str, int]: ...
+
+
+class PiiFound(Protocol):
+    @property
+    def entity_type(self) -> str: ...
+
+
+class PiiScreen(Protocol):
+    """Finds personal data (``governance.pii.PiiDetector``) and opens a redaction per request."""
+
+    def find(self, text: str) -> Sequence[PiiFound]: ...
+
+    def redaction(self) -> PiiRedaction: ...
 
 
 @dataclass(frozen=True)

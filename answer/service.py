@@ -11,7 +11,7 @@ from typing import Protocol
 from answer.extractive import compose, select_sentences
 from answer.generated import PromptRef, draft
 from answer.grounding import Grounding, ground
-from answer.ports import BudgetVerdict, GenerationDeps
+from answer.ports import BudgetVerdict, GenerationDeps, PiiRedaction, PiiScreen
 from answer.sentence_cache import SentenceVectorCache
 from generation.gateway import GenerationFailedError, OnToken
 from kernel.errors import BudgetExceededError, DependencyUnavailableError, InvalidInputError
@@ -27,13 +27,20 @@ log = logging.getLogger(__name__)
 
 
 class AnswerLog(Protocol):
-    """Where answers are recorded (``answer.records`` today, the audit log later)."""
+    """Where answers are recorded: the audit log (``governance.audit_answers``).
+
+    Texts arrive redacted (typed placeholders), or not at all when no PII screen is
+    configured; citations carry ids and places, never chunk text, so deleting a
+    document leaves no copy of its text in the log.
+    """
 
     def record_answer(
         self,
         *,
         answer_id: str,
         key_id: str,
+        team: str | None,
+        identity: str | None,
         model: str,
         retrieval: dict[str, object],
         chunk_ids: list[str],
@@ -41,7 +48,17 @@ class AnswerLog(Protocol):
         grounding: float,
         latency_ms: float,
         generation: dict[str, object] | None = None,
+        question: str | None = None,
+        answer: str | None = None,
+        citations: list[dict[str, object]] | None = None,
+        degraded: bool = False,
     ) -> None: ...
+
+
+class ReviewOffer(Protocol):
+    """The review queue (``governance.review``): it decides whether an answer needs a human."""
+
+    def offer(self, answer_id: str, *, grounding: float, degraded: bool) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +101,9 @@ class AnswerService:
         default_top_k: int,
         max_question_chars: int,
         generation: GenerationDeps | None = None,
+        pii: PiiScreen | None = None,
+        block_pii_questions: bool = False,
+        review: ReviewOffer | None = None,
     ) -> None:
         self._retriever = retriever
         self._dense = dense
@@ -93,6 +113,9 @@ class AnswerService:
         self._max_question_chars = max_question_chars
         self._sentence_vectors = SentenceVectorCache(dense)
         self._generation = generation
+        self._pii = pii
+        self._block_pii_questions = block_pii_questions
+        self._review = review
 
     @property
     def generates(self) -> bool:
@@ -116,17 +139,46 @@ class AnswerService:
             raise InvalidInputError(
                 f"question is longer than {self._max_question_chars} characters"
             )
+        redaction = self._screen(question)
         k = top_k or self._default_top_k
+        # Retrieval runs here, on this service's own engines: it sees the question as
+        # asked. Only what leaves (a model's prompt) or stays (the record) is redacted.
         chunks = self._retriever.retrieve(question, search_filter(principal, filters), top_k=k)
         answer_id = str(uuid.uuid4())
         if self._generation is not None and chunks:
-            outcome = self._generate(answer_id, principal, question, chunks, on_token)
+            outcome = self._generate(answer_id, principal, question, chunks, on_token, redaction)
         else:
             outcome = self._extract(question, chunks)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms)
-        self._record(answer, principal, chunks, k, filters)
+        self._record(answer, principal, question, redaction, chunks, k, filters)
+        self._offer_for_review(answer)
         return answer
+
+    def _screen(self, question: str) -> PiiRedaction | None:
+        """This request's redaction; refuses the question when the policy blocks PII."""
+        if self._pii is None:
+            return None
+        if self._block_pii_questions:
+            kinds = sorted({f.entity_type for f in self._pii.find(question)})
+            if kinds:
+                raise InvalidInputError(
+                    f"the question holds personal data ({', '.join(kinds)}), which this "
+                    "service's policy refuses: ask again without it"
+                )
+        return self._pii.redaction()
+
+    def _offer_for_review(self, answer: Answer) -> None:
+        if self._review is None:
+            return
+        try:
+            self._review.offer(
+                answer.answer_id, grounding=answer.grounding.score, degraded=answer.degraded
+            )
+        except DependencyUnavailableError:
+            log.warning(
+                "answer %s was not offered for review: the database is down", answer.answer_id
+            )
 
     def _extract(
         self,
@@ -169,6 +221,7 @@ class AnswerService:
         question: str,
         chunks: list[RetrievedChunk],
         on_token: OnToken | None,
+        redaction: PiiRedaction | None,
     ) -> Answer:
         deps = self._generation
         assert deps is not None
@@ -190,6 +243,7 @@ class AnswerService:
                 min_support=self._settings.min_support,
                 downgrade=verdict.action == "downgrade",
                 on_token=on_token,
+                redaction=redaction,
             )
         except GenerationFailedError as exc:
             degraded = self._extract(question, chunks, degraded_reason=exc.reason)
@@ -249,6 +303,8 @@ class AnswerService:
         self,
         answer: Answer,
         principal: Principal,
+        question: str,
+        redaction: PiiRedaction | None,
         chunks: list[RetrievedChunk],
         k: int,
         filters: RequestedFilters | None,
@@ -257,6 +313,12 @@ class AnswerService:
         self._log.record_answer(
             answer_id=answer.answer_id,
             key_id=principal.key_id,
+            team=principal.team,
+            identity=principal.name,
+            question=None if redaction is None else redaction.redact(question),
+            answer=None if redaction is None else redaction.redact(answer.text),
+            citations=[_citation_record(n, c) for n, c in enumerate(answer.citations, start=1)],
+            degraded=answer.degraded,
             model=answer.model,
             retrieval={
                 "mode": "hybrid",
@@ -278,6 +340,19 @@ class AnswerService:
             latency_ms=answer.latency_ms,
             generation=_generation_record(answer, principal),
         )
+
+
+def _citation_record(n: int, chunk: RetrievedChunk) -> dict[str, object]:
+    """Where citation ``n`` points; its text stays in the index (a deletion removes it)."""
+    return {
+        "n": n,
+        "chunk_id": chunk.chunk_id,
+        "document_id": chunk.document_id,
+        "title": chunk.title,
+        "source": chunk.source,
+        "section": chunk.section,
+        "page": chunk.page,
+    }
 
 
 def _generation_record(answer: Answer, principal: Principal) -> dict[str, object] | None:

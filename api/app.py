@@ -21,7 +21,20 @@ from api.error_responses import install_error_responses
 from api.errors import install_error_handlers
 from api.fingerprint import load_fingerprint_secret
 from api.route_lookup import RouteLookup
-from api.routes import ask, buckets, budgets, documents, health, prompts, refresh, reindex
+from api.routes import (
+    ask,
+    audit,
+    buckets,
+    budgets,
+    documents,
+    feedback,
+    health,
+    keys,
+    prompts,
+    refresh,
+    reindex,
+    review,
+)
 
 OpenServices = Callable[[], AbstractContextManager[AppServices]]
 
@@ -31,7 +44,12 @@ def build_app(open_services: OpenServices) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with open_services() as services:
             settings = services.settings
-            keyring = KeyRing(services.keys, load_fingerprint_secret(settings))
+            keyring = KeyRing(
+                services.keys,
+                load_fingerprint_secret(settings),
+                managed=services.managed_keys,
+                tokens=services.tokens,
+            )
             app.state.edge = EdgeConfig.build(keyring, settings.limits)
             app.state.services = services
             yield
@@ -44,7 +62,20 @@ def build_app(open_services: OpenServices) -> FastAPI:
     )
     install_error_handlers(app)
     api_routes: list[APIRoute] = []
-    for module in (health, ask, buckets, refresh, reindex, documents, budgets, prompts):
+    for module in (
+        health,
+        ask,
+        buckets,
+        refresh,
+        reindex,
+        documents,
+        budgets,
+        prompts,
+        keys,
+        feedback,
+        review,
+        audit,
+    ):
         app.include_router(module.router)
         api_routes += [r for r in module.router.routes if isinstance(r, APIRoute)]
     install_error_responses(app, api_routes)

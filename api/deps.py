@@ -11,6 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from answer.service import AnswerService
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
+from governance.audit_port import AuditTrail
+from governance.erasure_port import DocumentErasure
+from governance.keys import KeyStore
+from governance.review import ReviewQueue
+from governance.tokens import TokenVerifier
 from ingest.pipeline import IngestionDeps
 from ingest.ports import Buckets, DocumentRegistry, RefreshLog, ScheduleBook
 from ingest.reindex import ReindexLog
@@ -43,8 +48,18 @@ class AppServices:
     enqueue_reindex: Callable[[str], None]
     # Versioned prompts, labels and traffic splits (prompts.book).
     prompts: PromptBook
+    # The human review queue and answer feedback (governance.review).
+    review: ReviewQueue
+    # The hash-chained audit log (governance.audit_log): events and answer records.
+    audit: AuditTrail
+    # Erases a deleted document from the answer records citing it (governance.erasure).
+    erasure: DocumentErasure
     # Budgets of the models file (usage.budgets); None: no models file, no budgets.
     budgets: BudgetGuard | None = None
+    # Managed API keys (governance.keys); None: only the configured keys.
+    managed_keys: KeyStore | None = None
+    # OIDC/JWT bearer tokens (governance.tokens); None: tokens are off.
+    tokens: TokenVerifier | None = None
 
 
 def get_services(request: Request) -> AppServices:
@@ -103,6 +118,14 @@ def _prompts(services: ServicesDep) -> PromptBook:
     return services.prompts
 
 
+def _review(services: ServicesDep) -> ReviewQueue:
+    return services.review
+
+
+def _audit(services: ServicesDep) -> AuditTrail:
+    return services.audit
+
+
 def get_budget_guard(services: ServicesDep) -> BudgetGuard | None:
     return services.budgets
 
@@ -119,6 +142,8 @@ EnqueueRefreshDep = Annotated[Callable[[str], None], Depends(_enqueue_refresh)]
 ReindexRunsDep = Annotated[ReindexLog, Depends(_reindex_runs)]
 EnqueueReindexDep = Annotated[Callable[[str], None], Depends(_enqueue_reindex)]
 PromptsDep = Annotated[PromptBook, Depends(_prompts)]
+ReviewDep = Annotated[ReviewQueue, Depends(_review)]
+AuditDep = Annotated[AuditTrail, Depends(_audit)]
 BudgetsDep = Annotated[BudgetGuard | None, Depends(get_budget_guard)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")

@@ -45,6 +45,11 @@ class BucketCreate(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
         description="A label the models file's `routing.sensitivity_tiers` maps to a tier.",
     )
+    pii: Literal["allow", "redact"] = Field(
+        default="allow",
+        description="`redact`: personal data in its documents is replaced by typed "
+        "placeholders before anything is indexed (search, answers and models never see it).",
+    )
 
 
 class BucketOut(BaseModel):
@@ -55,6 +60,7 @@ class BucketOut(BaseModel):
     max_lag_s: int | None = None
     region: str | None = None
     sensitivity: str | None = None
+    pii: str = "allow"
 
 
 class FreshnessOut(BaseModel):

@@ -55,3 +55,11 @@ class ModelGateway(Protocol):
         it arrives, and the whole is returned at the end as well.
         """
         ...
+
+    def receives_pii(self, request: RouteRequest) -> bool:
+        """True only when every deployment ``request`` may reach allows personal data.
+
+        Fallbacks happen inside :meth:`generate` with the same messages, so one
+        deployment that must not see personal data means none of them gets it.
+        """
+        ...

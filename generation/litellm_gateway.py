@@ -129,6 +129,13 @@ class LiteLLMGateway:
             cost_usd=answered.cost_usd(prompt_tokens, completion_tokens),
         )
 
+    def receives_pii(self, request: RouteRequest) -> bool:
+        try:
+            plan = plan_route(self._models, request)
+        except NoRouteError:
+            return False
+        return all(self._models.deployment(name).pii == "allow" for name in plan.chain)
+
     def _stream(
         self, kwargs: dict[str, Any], first: str, on_token: OnToken
     ) -> tuple[str, Any, str]:

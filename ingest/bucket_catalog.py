@@ -27,6 +27,7 @@ def _bucket(row: BucketRow) -> Bucket:
         row.max_lag_s,
         region=row.region,
         sensitivity=row.sensitivity,
+        pii=row.pii,
     )
 
 
@@ -41,6 +42,7 @@ class BucketCatalog(Transactions):
         *,
         region: str | None = None,
         sensitivity: str | None = None,
+        pii: str = "allow",
     ) -> Bucket:
         try:
             with self._session() as s:
@@ -52,6 +54,7 @@ class BucketCatalog(Transactions):
                     max_lag_s=max_lag_s,
                     region=region,
                     sensitivity=sensitivity,
+                    pii=pii,
                 )
                 s.add(row)
                 s.flush()

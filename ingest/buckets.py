@@ -26,6 +26,7 @@ def create_bucket(
     *,
     region: str | None = None,
     sensitivity: str | None = None,
+    pii: str = "allow",
 ) -> Bucket:
     """Raises InvalidInputError (no roles, unknown type, refused source), ConflictError."""
     cleaned = sorted({r.strip() for r in roles if r.strip()})
@@ -41,4 +42,5 @@ def create_bucket(
         max_lag_s,
         region=region,
         sensitivity=sensitivity,
+        pii=pii,
     )

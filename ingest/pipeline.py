@@ -24,14 +24,14 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
 from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
-from ingest.ports import Buckets, BucketStore, DocumentRegistry
+from ingest.ports import Buckets, BucketStore, DocumentRegistry, PiiRedactor
 from ingest.records import Document, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import (
@@ -59,6 +59,9 @@ class IngestionDeps:
     sparse: SparseEncoder
     index: ChunkIndex
     buckets: Buckets
+    # Personal-data redaction for buckets whose policy is "redact" (governance.pii);
+    # None: such buckets' documents fail rather than be indexed unredacted.
+    pii: PiiRedactor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
         if not drafts:
             raise DocumentError("the document has no text to index")
+        if deps.buckets.get_bucket(doc.bucket).pii == "redact":
+            doc, parsed, drafts = _redacted(deps, doc, parsed, drafts)
     except (DocumentError, InvalidInputError) as exc:
         # InvalidInputError: a type stored before types were checked at the door.
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
@@ -224,6 +229,31 @@ def delete_document(deps: IngestionDeps, document_id: str) -> Document:
         bucket = deps.buckets.get_bucket(doc.bucket)
         deps.store.delete_object(bucket.name, bucket.source, doc.key)
     return remove_document(deps, document_id)
+
+
+def _redacted(
+    deps: IngestionDeps, doc: Document, parsed: ParsedDocument, drafts: Sequence[ChunkDraft]
+) -> tuple[Document, ParsedDocument, list[ChunkDraft]]:
+    """The document's title and chunks with personal data as placeholders.
+
+    One redaction per document, so a value keeps its placeholder across chunks. The
+    original text never reaches the index, the BM25 vocabulary or a model; the object
+    in the bucket stays as uploaded (the bucket is the source of truth).
+    """
+    if deps.pii is None:
+        raise DocumentError(
+            "the bucket's policy redacts personal data, but no PII detector is configured"
+        )
+    redaction = deps.pii.redaction()
+
+    def redact(text: str | None) -> str | None:
+        return None if text is None else redaction.redact(text)
+
+    return (
+        replace(doc, title=redact(doc.title)),
+        replace(parsed, title=redact(parsed.title)),
+        [replace(d, text=redaction.redact(d.text), section=redact(d.section)) for d in drafts],
+    )
 
 
 def _build_chunks(

@@ -107,6 +107,16 @@ class BucketStore(Protocol):
     def delete_derived(self, parent_id: str) -> None: ...
 
 
+class TextRedaction(Protocol):
+    def redact(self, text: str) -> str: ...
+
+
+class PiiRedactor(Protocol):
+    """Opens a redaction (``governance.pii.PiiDetector``): one value, one placeholder, within it."""
+
+    def redaction(self) -> TextRedaction: ...
+
+
 class Buckets(Protocol):
     """The buckets: ``NotFoundError`` for an unknown one, ``ConflictError`` for a taken name."""
 
@@ -120,6 +130,7 @@ class Buckets(Protocol):
         *,
         region: str | None = None,
         sensitivity: str | None = None,
+        pii: str = "allow",
     ) -> Bucket: ...
 
     def get_bucket(self, name: str) -> Bucket: ...

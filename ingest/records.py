@@ -43,6 +43,8 @@ class Bucket:
     region: str | None = None
     # A label routing rules may map to a model tier (models file `sensitivity_tiers`).
     sensitivity: str | None = None
+    # "redact": personal data is replaced by placeholders before anything is indexed.
+    pii: str = "allow"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ class BucketRow(Base):
     max_lag_s: Mapped[int | None] = mapped_column(Integer)
     region: Mapped[str | None] = mapped_column(String(32))
     sensitivity: Mapped[str | None] = mapped_column(String(32))
+    pii: Mapped[str] = mapped_column(String(16), default="allow", server_default="allow")
 
 
 class DocumentRow(Base):

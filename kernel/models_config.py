@@ -42,6 +42,10 @@ class Deployment(_Strict):
     api_version: str | None = None  # Azure
     tier: Tier = "frontier"
     region: str = Field(default="any", min_length=1, max_length=32)
+    # What this deployment receives of the personal data in a question or its sources:
+    # "redact" sends typed placeholders (<EMAIL_1>) and restores them in the answer;
+    # "allow" sends the text as it is: only for a model inside your own boundary.
+    pii: Literal["redact", "allow"] = "redact"
     input_price_per_mtok: float = Field(default=0.0, ge=0)
     output_price_per_mtok: float = Field(default=0.0, ge=0)
     timeout_s: float = Field(default=30.0, gt=0, le=600)

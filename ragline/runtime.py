@@ -11,9 +11,14 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
-from answer.records import AnswerRecords
 from answer.service import AnswerService
+from governance.audit_answers import AuditedAnswers
+from governance.audit_log import AuditLog
+from governance.keys import KeyStore
+from governance.pii import PiiDetector, redact_text
+from governance.review import ReviewQueue
 from ingest.bucket_catalog import BucketCatalog
 from ingest.parsing.isolated import IsolatedParser
 from ingest.parsing.scratch import private_dir
@@ -56,6 +61,10 @@ class Runtime:
     reindex_policy: ReindexPolicy
     prompts: PromptBook
     usage: UsageLedger
+    # The hash-chained audit log; answer records are in it too.
+    audit: AuditLog
+    # The human review queue and answer feedback.
+    review: ReviewQueue
     # None without a models file: answers are extractive.
     generating: Generating | None
     _closed: bool = field(default=False, repr=False)
@@ -154,7 +163,9 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     )
     buckets = BucketCatalog(registry.engine)
     store.sweep_partial_uploads(b.source for b in buckets.list_buckets())
-    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index, buckets)
+    # One detector (it loads its model once, on first use) for everything redacted here.
+    pii = PiiDetector(settings.pii)
+    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index, buckets, pii=pii)
     retriever = HybridRetriever(
         index,
         dense,
@@ -177,22 +188,32 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     prompts = PromptBook(registry.engine)
     prompts.ensure_defaults()
     ledger = UsageLedger(registry.engine)
+    audit = AuditLog(registry.engine)
     try:
-        generating = open_generation(settings, prompts, buckets, ledger)
+        generating = open_generation(settings, prompts, buckets, ledger, KeyStore(registry.engine))
     except BaseException:
         parser.close()
         index.close()
         store.close()
         registry.close()
         raise
+    review = ReviewQueue(
+        registry.engine,
+        settings.review,
+        AuditedAnswers(audit, settings.audit),
+        redact=partial(redact_text, pii),
+    )
     answers = AnswerService(
         retriever,
         dense,
-        AnswerRecords(registry.engine),
+        AuditedAnswers(audit, settings.audit),
         settings.answer,
         default_top_k=settings.retrieval.top_k,
         max_question_chars=limits.max_question_chars,
         generation=None if generating is None else generating.deps,
+        pii=pii,
+        block_pii_questions=settings.pii.questions == "block",
+        review=review,
     )
     refresh = settings.refresh
     return Runtime(
@@ -209,5 +230,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         ReindexPolicy(lease_s=refresh.lease_s),
         prompts=prompts,
         usage=ledger,
+        audit=audit,
+        review=review,
         generating=generating,
     )

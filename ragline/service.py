@@ -16,7 +16,12 @@ from fastapi import FastAPI
 
 from api.app import build_app
 from api.deps import AppServices
+from governance.erasure import AnswerErasure
+from governance.keys import KeyStore
+from governance.retention import Retention
+from governance.tokens import TokenVerifier
 from kernel.settings import Settings, ensure_local_key, get_settings
+from ragline.log_masking import mask_pii_in_logs
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
 from ragline.scheduler import beat_for
@@ -43,6 +48,7 @@ def open_services(
     any worker starts (tests use it to put a parser double in front of the pool).
     """
     ensure_local_key(settings)
+    mask_pii_in_logs(settings.pii)
     runtime = open_runtime(settings, dense=dense)
     celery = create_celery(settings)
     workers: EmbeddedWorkers | None = None
@@ -84,6 +90,7 @@ def open_services(
                 runtime.refresh_runs,
                 start_refresh,
                 settings.refresh.beat_interval_s,
+                purge=Retention(runtime.audit, settings.audit).purge_if_due,
             )
             beat.start()
 
@@ -102,7 +109,12 @@ def open_services(
             reindex_runs=runtime.reindex_runs,
             enqueue_reindex=start_reindex,
             prompts=runtime.prompts,
+            review=runtime.review,
+            audit=runtime.audit,
+            erasure=AnswerErasure(runtime.audit),
             budgets=runtime.generating.guard if runtime.generating else None,
+            managed_keys=KeyStore(runtime.registry.engine),
+            tokens=TokenVerifier.from_settings(settings.auth),
         )
     finally:
         runtime.stop_long_tasks()

@@ -37,7 +37,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     import json
 
-    values: dict[str, object] = {"data_dir": data_dir, "api_keys": json.dumps(KEYS)}
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "api_keys": json.dumps(KEYS),
+        # Names and places need the spaCy model (seconds to load per runtime): only the
+        # tests about personal data turn it on; structured identifiers are always found.
+        "pii": {"names_and_locations": False},
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
+from api.caller_audit import CallerAuditDep
 from api.deps import AdminDep, BucketsDep, EnqueueDep, IngestionDep, SettingsDep
 from api.schemas import BucketCreate, BucketOut, DocumentAccepted, ErrorOut
 from ingest import buckets
@@ -25,6 +26,7 @@ def _bucket_out(bucket: Bucket) -> BucketOut:
         max_lag_s=bucket.max_lag_s,
         region=bucket.region,
         sensitivity=bucket.sensitivity,
+        pii=bucket.pii,
     )
 
 
@@ -56,8 +58,10 @@ def _parse_roles(raw: str | None) -> list[str] | None:
     responses={403: {"model": ErrorOut}, 409: {"model": ErrorOut}},
     summary="Create an ingestion bucket (admin)",
 )
-def create_bucket(body: BucketCreate, _: AdminDep, ingestion: IngestionDep) -> BucketOut:
-    return _bucket_out(
+def create_bucket(
+    body: BucketCreate, _: AdminDep, ingestion: IngestionDep, audit: CallerAuditDep
+) -> BucketOut:
+    bucket = _bucket_out(
         buckets.create_bucket(
             ingestion,
             body.name,
@@ -67,8 +71,18 @@ def create_bucket(body: BucketCreate, _: AdminDep, ingestion: IngestionDep) -> B
             body.max_lag_s,
             region=body.region,
             sensitivity=body.sensitivity,
+            pii=body.pii,
         )
     )
+    audit.record(
+        "bucket.create",
+        bucket.name,
+        roles=bucket.roles,
+        source=bucket.source,
+        region=bucket.region,
+        pii=bucket.pii,
+    )
+    return bucket
 
 
 @router.get("/buckets", response_model=list[BucketOut], summary="List buckets (admin)")
@@ -96,6 +110,7 @@ async def upload_document(
     catalog: BucketsDep,
     ingestion: IngestionDep,
     enqueue: EnqueueDep,
+    audit: CallerAuditDep,
     file: Annotated[UploadFile, File(description="The document")],
     roles: Annotated[str | None, Form(description="Override the bucket's roles")] = None,
     doc_type: Annotated[str | None, Form()] = None,
@@ -115,6 +130,10 @@ async def upload_document(
     )
     if registration.needs_ingest:
         enqueue(registration.document.id)
+    doc = registration.document
+    await audit.arecord(
+        "document.upload", doc.id, bucket=name, key=doc.key, changed=registration.needs_ingest
+    )
     return DocumentAccepted(
         document_id=registration.document.id, status=registration.document.status
     )

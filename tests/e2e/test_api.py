@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from answer.extractive import NOT_FOUND
-from answer.records import AnswerRecords
+from governance.audit_answers import AuditedAnswers
+from kernel.settings import AuditSettings
 from tests.conftest import ADMIN_KEY, ENG_KEY, HR_KEY, NOBODY_KEY
 from tests.e2e.conftest import auth, upload, wait_done
 
@@ -267,6 +268,15 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "/prompts/{name}/labels/{label}": {"put"},
         "/prompts/{name}/rollback": {"post"},
         "/prompts/{name}/split": {"put", "delete"},
+        "/keys": {"get", "post"},
+        "/keys/{key_id}": {"get", "delete"},
+        "/keys/{key_id}/rotate": {"post"},
+        "/keys/{key_id}/revoke": {"post"},
+        "/audit": {"get"},
+        "/audit/verify": {"get"},
+        "/feedback": {"post"},
+        "/review": {"get"},
+        "/review/{item_id}": {"get", "post"},
     }
     assert {path: set(ops) for path, ops in spec["paths"].items()} == public | protected
 
@@ -395,7 +405,7 @@ def test_email_attachments_become_linked_documents(
 def test_every_answer_records_what_made_it(client: TestClient, corpus: dict[str, str]) -> None:
     body = ask(client, ENG_KEY, "How many vacation days do full-time employees get?", top_k=3)
     services = client.app.state.services  # type: ignore[attr-defined]
-    record = AnswerRecords(services.registry.engine).get_answer(body["answer_id"])
+    record = AuditedAnswers(services.audit, AuditSettings()).get_answer(body["answer_id"])
     assert record.model == "extractive"
     assert record.retrieval["top_k"] == 3 and record.retrieval["fusion"] == "convex"
     cited = [c["chunk_id"] for c in body["citations"]]

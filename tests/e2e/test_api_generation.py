@@ -9,7 +9,6 @@ hit, and a prompt rolled back.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from governance.audit_answers import AuditedAnswers
 from ragline.service import create_app
 from tests.conftest import ADMIN_KEY, make_settings
 from tests.e2e.conftest import auth, upload, wait_done
@@ -161,13 +161,10 @@ def test_the_answer_record_keeps_what_made_the_answer(
 ) -> None:
     doubles["primary"].status = 500
     body = _ask(client, "How many vacation days do full-time employees get?")
-    settings = client.app.state.services.settings  # type: ignore[attr-defined]
-    with sqlite3.connect(settings.data_dir / "registry.db") as db:
-        row = db.execute(
-            "SELECT model, cited_chunk_ids, generation FROM answers WHERE id = ?",
-            (body["answer_id"],),
-        ).fetchone()
-    model, cited, generation = row[0], json.loads(row[1]), json.loads(row[2])
+    services = client.app.state.services  # type: ignore[attr-defined]
+    record = AuditedAnswers(services.audit, services.settings.audit).get_answer(body["answer_id"])
+    model, cited, generation = record.model, record.cited_chunk_ids, record.generation
+    assert generation is not None
     assert model == "backup"
     assert cited == [c["chunk_id"] for c in body["citations"]]
     assert generation["team"] == "search"
@@ -176,8 +173,9 @@ def test_the_answer_record_keeps_what_made_the_answer(
     assert generation["usage"] == body["usage"] | {
         "cost_usd": pytest.approx(body["usage"]["cost_usd"])
     }
-    # The question never goes into the record.
-    assert "vacation" not in row[2]
+    # What made the answer holds no text; the question is kept (redacted) on its own.
+    assert "vacation" not in json.dumps(generation)
+    assert record.question == "How many vacation days do full-time employees get?"
 
 
 def test_the_fallback_answers_when_the_primary_fails(
@@ -276,6 +274,28 @@ def test_a_team_over_its_hard_budget_is_refused_with_429(client: TestClient) -> 
     budgets = client.get("/budgets", headers=auth(ADMIN_KEY)).json()
     tight = next(b for b in budgets["budgets"] if b["subject"] == "tight")
     assert tight["state"] == "hard"
+
+
+def test_a_managed_key_over_its_own_hard_budget_is_refused_and_its_team_is_not(
+    client: TestClient,
+) -> None:
+    created = client.post(
+        "/keys",
+        json={"team": "search", "roles": ["public"], "budget": {"daily_hard_usd": 0.000001}},
+        headers=auth(ADMIN_KEY),
+    )
+    assert created.status_code == 201, created.text
+    managed = created.json()["key"]
+    question = {"question": "How many vacation days do full-time employees get?"}
+
+    first = client.post("/ask", json=question, headers=auth(managed))
+    assert first.status_code == 200, first.text
+    assert first.json()["usage"]["cost_usd"] > 0.000001
+    second = client.post("/ask", json=question, headers=auth(managed))
+    assert second.status_code == 429
+    assert second.json()["error"]["code"] == "budget_exceeded"
+    # The team's other key is not held to the managed key's own limit.
+    assert _ask(client, question["question"])["model"]
 
 
 def test_a_new_prompt_version_answers_and_one_rollback_restores_the_old(

@@ -3,7 +3,7 @@
 Real SQLite files and real PostgreSQL databases (tests/postgres_db.py). The schema
 the revisions build is compared with the models by Alembic's autogenerate, so a model
 changed without a revision fails here. Behind-head cases use a copy of the revisions
-with one test revision added (``0003``) after the real ones.
+with one test revision added (``0008``) after the real ones.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 import ragline
-from answer.records import AnswerRow
+from governance.audit_tables import AuditBase
+from governance.key_tables import KeyBase
+from governance.review_tables import ReviewBase
 from ingest.bucket_catalog import BucketCatalog
 from ingest.records import ServedDocument, document_id_for
 from ingest.registry import Registry
@@ -57,7 +59,7 @@ from usage.tables import UsageBase
 
 pytestmark = pytest.mark.service
 
-HEAD = "0003"  # the last real revision
+HEAD = "0007"  # the last real revision
 
 BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(ragline.__file__).parent / "migrations"
@@ -65,9 +67,11 @@ MODEL_TABLES = {
     t.name
     for t in [
         *Base.metadata.sorted_tables,
-        *AnswerRow.metadata.sorted_tables,
+        *AuditBase.metadata.sorted_tables,
         *PromptBase.metadata.sorted_tables,
         *UsageBase.metadata.sorted_tables,
+        *KeyBase.metadata.sorted_tables,
+        *ReviewBase.metadata.sorted_tables,
     ]
 }
 
@@ -83,9 +87,11 @@ def _models() -> MetaData:
     combined = MetaData()
     for table in [
         *Base.metadata.sorted_tables,
-        *AnswerRow.metadata.sorted_tables,
+        *AuditBase.metadata.sorted_tables,
         *PromptBase.metadata.sorted_tables,
         *UsageBase.metadata.sorted_tables,
+        *KeyBase.metadata.sorted_tables,
+        *ReviewBase.metadata.sorted_tables,
     ]:
         table.to_metadata(combined)
     return combined
@@ -142,12 +148,12 @@ def test_head_builds_exactly_the_models_schema_even_in_distributed_mode(db_url: 
 
 def test_the_comparison_sees_a_model_column_the_revisions_lack(db_url: str) -> None:
     upgrade(db_url)
-    _execute(db_url, "DROP TABLE answers")
+    _execute(db_url, "DROP TABLE audit_head")
     _execute(db_url, "ALTER TABLE buckets DROP COLUMN max_lag_s")
 
     found = {(d[0], getattr(d[-1], "name", None)) for d in _differences(db_url)}
 
-    assert ("add_table", "answers") in found
+    assert ("add_table", "audit_head") in found
     assert ("add_column", "max_lag_s") in found
 
 
@@ -163,12 +169,17 @@ def test_revisions_never_import_the_models() -> None:
         "generation",
         "prompts",
         "usage",
+        "governance",
     )
     revisions = sorted((MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
     assert [p.name for p in revisions] == [
         "0001_baseline.py",
         "0002_reindex_runs.py",
         "0003_generation.py",
+        "0004_audit.py",
+        "0005_keys.py",
+        "0006_review.py",
+        "0007_bucket_pii.py",
     ]
     for path in revisions:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -310,8 +321,8 @@ _TEST_REVISION = '''"""A test revision after the real ones: a note per bucket.""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -330,39 +341,39 @@ def downgrade() -> None:
 
 
 @pytest.fixture
-def migrations_0004(tmp_path: Path) -> str:
-    """The real revisions plus a test revision 0004, as a script location."""
+def migrations_next(tmp_path: Path) -> str:
+    """The real revisions plus a test revision 0008, as a script location."""
     where = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, where, ignore=shutil.ignore_patterns("__pycache__"))
-    (where / "versions" / "0004_bucket_note.py").write_text(_TEST_REVISION)
+    (where / "versions" / "0008_bucket_note.py").write_text(_TEST_REVISION)
     return str(where)
 
 
 def test_distributed_refuses_a_database_behind_head_and_changes_nothing(
-    db_url: str, migrations_0004: str
+    db_url: str, migrations_next: str
 ) -> None:
     ensure_schema(db_url, auto_upgrade=False)
-    assert current_revision(db_url) == "0003"
-    assert head_revision(migrations_0004) == "0004"
+    assert current_revision(db_url) == HEAD
+    assert head_revision(migrations_next) == "0008"
 
     with pytest.raises(ConfigurationError) as refused:
-        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0004)
+        ensure_schema(db_url, auto_upgrade=False, migrations=migrations_next)
 
     assert refused.value.message == (
-        "database schema is at 0003, this ragline needs 0004: run `ragline db upgrade`"
+        f"database schema is at {HEAD}, this ragline needs 0008: run `ragline db upgrade`"
     )
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == HEAD
     assert "note" not in _columns(db_url, "buckets")
 
-    upgrade(db_url, migrations=migrations_0004)  # what `ragline db upgrade` does
+    upgrade(db_url, migrations=migrations_next)  # what `ragline db upgrade` does
 
-    assert current_revision(db_url) == "0004"
+    assert current_revision(db_url) == "0008"
     assert "note" in _columns(db_url, "buckets")
-    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_0004)  # now it starts
+    ensure_schema(db_url, auto_upgrade=False, migrations=migrations_next)  # now it starts
 
 
 def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_it(
-    tmp_path: Path, migrations_0004: str
+    tmp_path: Path, migrations_next: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     ensure_schema(url, auto_upgrade=True)
@@ -381,11 +392,11 @@ def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_i
     finally:
         registry.close()
 
-    # 0004 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
+    # 0008 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
     # during the migration, the drop would cascade into ``documents``.
-    ensure_schema(url, auto_upgrade=True, migrations=migrations_0004)
+    ensure_schema(url, auto_upgrade=True, migrations=migrations_next)
 
-    assert current_revision(url) == "0004"
+    assert current_revision(url) == "0008"
     assert "note" in _columns(url, "buckets")
     registry = Registry(url)
     try:
@@ -516,13 +527,13 @@ def test_db_current_and_upgrade_on_postgresql(pg_url_with_password: str, run_db:
 
     assert [r.exit_code for r in (before, first, again, after)] == [0, 0, 0, 0]
     assert before.stdout.strip() == (
-        f"Database {shown} is at no revision; this ragline needs 0003: run `ragline db upgrade`."
+        f"Database {shown} is at no revision; this ragline needs {HEAD}: run `ragline db upgrade`."
     )
-    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to 0003 (head)."
-    assert again.stdout.strip() == f"Database {shown} is at 0003 (head): nothing to do."
-    assert after.stdout.strip() == f"Database {shown} is at 0003 (head)."
+    assert first.stdout.strip() == f"Database {shown} upgraded from no revision to {HEAD} (head)."
+    assert again.stdout.strip() == f"Database {shown} is at {HEAD} (head): nothing to do."
+    assert after.stdout.strip() == f"Database {shown} is at {HEAD} (head)."
     assert all(FAKE_PASSWORD not in r.output for r in (before, first, again, after))
-    assert current_revision(url) == "0003"
+    assert current_revision(url) == HEAD
     assert _differences(url) == []
 
 
