@@ -45,10 +45,11 @@ class BucketCreate(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
         description="A label the models file's `routing.sensitivity_tiers` maps to a tier.",
     )
-    pii: Literal["allow", "redact"] = Field(
+    pii: Literal["allow", "redact", "block"] = Field(
         default="allow",
         description="`redact`: personal data in its documents is replaced by typed "
-        "placeholders before anything is indexed (search, answers and models never see it).",
+        "placeholders before anything is indexed (search, answers and models never see it); "
+        "`block`: a document holding personal data fails as `personal_data_refused`.",
     )
 
 

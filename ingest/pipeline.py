@@ -38,6 +38,7 @@ from kernel.errors import (
     DocumentError,
     InvalidInputError,
     NotFoundError,
+    PersonalDataRefusedError,
     RaglineError,
     SupersededError,
 )
@@ -133,8 +134,11 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
         if not drafts:
             raise DocumentError("the document has no text to index")
-        if deps.buckets.get_bucket(doc.bucket).pii == "redact":
+        policy = deps.buckets.get_bucket(doc.bucket).pii
+        if policy == "redact":
             doc, parsed, drafts = _redacted(deps, doc, parsed, drafts)
+        elif policy == "block":
+            _refuse_personal_data(deps, parsed, drafts)
     except (DocumentError, InvalidInputError) as exc:
         # InvalidInputError: a type stored before types were checked at the door.
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
@@ -254,6 +258,23 @@ def _redacted(
         replace(parsed, title=redact(parsed.title)),
         [replace(d, text=redaction.redact(d.text), section=redact(d.section)) for d in drafts],
     )
+
+
+def _refuse_personal_data(
+    deps: IngestionDeps, parsed: ParsedDocument, drafts: Sequence[ChunkDraft]
+) -> None:
+    """Fail the document, naming the kinds found and never the values, if it holds PII."""
+    if deps.pii is None:
+        raise PersonalDataRefusedError(
+            "the bucket's policy refuses personal data, but no PII detector is configured"
+        )
+    texts = [parsed.title or "", *(d.section or "" for d in drafts), *(d.text for d in drafts)]
+    kinds = sorted({f.entity_type for text in texts if text for f in deps.pii.find(text)})
+    if kinds:
+        raise PersonalDataRefusedError(
+            f"the document holds personal data ({', '.join(kinds)}), which the bucket's "
+            "policy refuses: redact it before uploading, or use a bucket that allows it"
+        )
 
 
 def _build_chunks(

@@ -111,8 +111,15 @@ class TextRedaction(Protocol):
     def redact(self, text: str) -> str: ...
 
 
+class PiiFinding(Protocol):
+    @property
+    def entity_type(self) -> str: ...
+
+
 class PiiRedactor(Protocol):
-    """Opens a redaction (``governance.pii.PiiDetector``): one value, one placeholder, within it."""
+    """Finds personal data and opens a redaction (``governance.pii.PiiDetector``)."""
+
+    def find(self, text: str) -> Sequence[PiiFinding]: ...
 
     def redaction(self) -> TextRedaction: ...
 

@@ -94,6 +94,12 @@ class ParseLimitError(DocumentError):
     code = "parse_limit_exceeded"
 
 
+class PersonalDataRefusedError(DocumentError):
+    """The bucket's policy refuses documents holding personal data (``pii: block``)."""
+
+    code = "personal_data_refused"
+
+
 class BudgetExceededError(RaglineError):
     code = "budget_exceeded"
 

@@ -21,6 +21,7 @@ from governance.keys import KeyStore
 from governance.retention import Retention
 from governance.tokens import TokenVerifier
 from kernel.settings import Settings, ensure_local_key, get_settings
+from ragline.config_audit import record_configuration
 from ragline.log_masking import mask_pii_in_logs
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
@@ -50,6 +51,7 @@ def open_services(
     ensure_local_key(settings)
     mask_pii_in_logs(settings.pii)
     runtime = open_runtime(settings, dense=dense)
+    record_configuration(runtime.audit, settings)
     celery = create_celery(settings)
     workers: EmbeddedWorkers | None = None
     beat: Beat | None = None

@@ -51,6 +51,7 @@ def test_admin_changes_and_answers_are_in_the_chain(client: TestClient) -> None:
 
     events = [e for e in _entries(client, kind="event") if e["action"] != "audit.purge"]
     assert [(e["action"], e["target"]) for e in events] == [
+        ("config.change", "settings"),  # the service's start
         ("bucket.create", "trips"),
         ("document.upload", doc_id),
         ("prompt.create", "trip"),
@@ -61,6 +62,8 @@ def test_admin_changes_and_answers_are_in_the_chain(client: TestClient) -> None:
         ("document.delete", doc_id),
         ("audit.erase", doc_id),
     ]
+    assert events[0]["key_id"] == "system" and events[0]["details"]["changed"] == []
+    events = events[1:]
     assert events[1]["details"] == {"bucket": "trips", "key": "kayak.txt", "changed": True}
     assert events[4]["details"] == {"label": "production", "from_version": 2, "to_version": 1}
     admin_key_id = events[0]["key_id"]

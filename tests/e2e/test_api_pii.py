@@ -265,3 +265,25 @@ def test_a_file_name_holding_an_address_is_masked_in_the_audit_log(client: TestC
     ).json()["entries"]
     assert asked in {e["target"] for e in answers}
     assert all(CARD not in json.dumps(e) and EMAIL not in json.dumps(e) for e in answers)
+
+
+def test_a_blocking_bucket_refuses_a_document_with_personal_data_and_keeps_the_rest(
+    client: TestClient,
+) -> None:
+    created = client.post(
+        "/buckets",
+        json={"name": "no_pii", "roles": ["public"], "pii": "block"},
+        headers=auth(ADMIN_KEY),
+    )
+    assert created.status_code == 201, created.text
+
+    refused = upload(client, "no_pii", "contacts.md", PAYROLL)
+    clean = upload(client, "no_pii", "hours.md", b"# Hours\n\nThe office opens at nine.\n")
+    failed = wait_done(client, refused["document_id"], timeout_s=600)
+    indexed = wait_done(client, clean["document_id"], timeout_s=600)
+
+    assert failed["status"] == "failed"
+    assert failed["error_code"] == "personal_data_refused"
+    assert "EMAIL" in failed["error"] and EMAIL not in failed["error"]
+    assert failed["chunks"] in (None, 0)
+    assert indexed["status"] == "indexed" and indexed["chunks"] == 1
