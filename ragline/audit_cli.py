@@ -11,7 +11,6 @@ the erasure as pending (the database was down right after the deletion).
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -23,17 +22,12 @@ from typing import IO, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from governance.audit_log import Actor, AuditFilter, AuditLog
 from governance.erasure import erase_document
 from governance.retention import Retention
-from ingest.parsing.scratch import private_dir
-from kernel.errors import ConfigurationError, RaglineError
-from kernel.settings import Settings, get_settings
-from ragline.schema import ensure_schema
+from kernel.settings import Settings
+from ragline.cli_database import cli_operator, configured_database, fail
 
 audit_app = typer.Typer(
     help="The audit log: verify its hash chain, export it, purge it, erase a document from it.",
@@ -77,7 +71,7 @@ def export(
 ) -> None:
     """Write rows as JSON lines, oldest first, with their hashes (to check them elsewhere)."""
     if kind not in (None, "event", "answer"):
-        raise _fail("--kind must be event or answer")
+        raise fail("--kind must be event or answer")
     filters = AuditFilter(since=since, until=until, action=action, kind=kind)
     with _audit_log() as (audit, _):
         if out is None:
@@ -112,21 +106,16 @@ def erase(
     """Empty the answer records citing a document of its texts; record the proof (audit.erase)."""
     with _audit_log() as (audit, _):
         result = erase_document(
-            audit, document, actor=Actor("cli", None, _operator()), attachment_ids=attachment or ()
+            audit,
+            document,
+            actor=Actor("cli", None, cli_operator()),
+            attachment_ids=attachment or (),
         )
     seqs = ", ".join(str(s) for s in result.erased_seqs) or "none"
     console.print(
         f"Audit erase of document {escape(document)}: {result.erased} answer records erased "
         f"(rows: {seqs}); recorded as row {result.event_seq}."
     )
-
-
-def _operator() -> str:
-    """Who ran the command, as the audit log keeps it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name: a container without a passwd entry
-        return "cli"
 
 
 def _write_lines(audit: AuditLog, filters: AuditFilter, stream: IO[str]) -> int:
@@ -144,39 +133,5 @@ def _write_lines(audit: AuditLog, filters: AuditFilter, stream: IO[str]) -> int:
 @contextmanager
 def _audit_log() -> Iterator[tuple[AuditLog, Settings]]:
     """The audit log on the configured database; any failure is one line and exit 1."""
-    settings = _settings()
-    url = settings.registry_url
-    where = make_url(url).render_as_string(hide_password=True)
-    if settings.database_url is None:
-        try:
-            private_dir(settings.data_dir)  # the embedded registry's folder, as the server makes it
-        except OSError as exc:
-            raise _fail(f"cannot use the data directory {settings.data_dir}: {exc}") from None
-    try:
-        ensure_schema(url, auto_upgrade=settings.mode == "embedded")
-        engine = create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        try:
-            yield AuditLog(engine), settings
-        finally:
-            engine.dispose()
-    except RaglineError as exc:
-        raise _fail(exc.message) from None
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise _fail(f"cannot use the database {where}: {reason}") from None
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-        make_url(settings.registry_url)
-        return settings
-    except (ValueError, ConfigurationError, ArgumentError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)
+    with configured_database() as (engine, settings):
+        yield AuditLog(engine), settings

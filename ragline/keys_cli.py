@@ -10,7 +10,6 @@ on standard error; it is not shown again. Each change goes to the audit log.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,17 +19,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from governance.audit_log import AuditLog
 from governance.audit_port import Actor
 from governance.keys import IssuedKey, KeyStore, ManagedKey
-from ingest.parsing.scratch import private_dir
-from kernel.errors import ConfigurationError, RaglineError
-from kernel.settings import Settings, get_settings
-from ragline.schema import ensure_schema
+from ragline.cli_database import cli_operator, configured_database
 
 keys_app = typer.Typer(
     help="Managed API keys: per team, with roles, expiry, rotation and revocation.",
@@ -46,28 +39,8 @@ KeyIdArg = Annotated[str, typer.Argument(help="The key's id, e.g. mk-3f9a0c1d2e4
 @contextmanager
 def _keys() -> Iterator[tuple[KeyStore, AuditLog]]:
     """The key store and audit log on the configured database; any failure is one line, exit 1."""
-    settings = _settings()
-    url = settings.registry_url
-    where = make_url(url).render_as_string(hide_password=True)
-    if settings.database_url is None:
-        try:
-            private_dir(settings.data_dir)  # the embedded registry's folder, as the server makes it
-        except OSError as exc:
-            raise _fail(f"cannot use the data directory {settings.data_dir}: {exc}") from None
-    try:
-        ensure_schema(url, auto_upgrade=settings.mode == "embedded")
-        engine = create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        try:
-            yield KeyStore(engine), AuditLog(engine)
-        finally:
-            engine.dispose()
-    except RaglineError as exc:
-        raise _fail(exc.message) from None
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise _fail(f"cannot use the database {where}: {reason}") from None
+    with configured_database() as (engine, _):
+        yield KeyStore(engine), AuditLog(engine)
 
 
 @keys_app.command()
@@ -105,7 +78,7 @@ def create(
             expires_at=expires_at,
             ttl_days=ttl_days,
             budget=budget if any(v is not None for v in budget.values()) else None,
-            by=_operator(),
+            by=cli_operator(),
         )
         _record(audit, "key.create", issued.key)
     _show_issued("Created", issued)
@@ -166,31 +139,9 @@ def _show_issued(what: str, issued: IssuedKey) -> None:
 
 
 def _record(audit: AuditLog, action: str, key: ManagedKey) -> None:
-    actor = Actor(key_id="cli", team=None, identity=_operator())
+    actor = Actor(key_id="cli", team=None, identity=cli_operator())
     audit.record(actor=actor, action=action, target=key.id, details=key.audit_details())
 
 
 def _when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-        make_url(settings.registry_url)
-        return settings
-    except (ValueError, ConfigurationError, ArgumentError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-
-def _operator() -> str:
-    """Who ran the command, as the key's record and the audit log keep it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name: a container without a passwd entry
-        return "cli"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)

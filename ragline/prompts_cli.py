@@ -8,7 +8,6 @@ database. The shipped defaults are loaded first, so ``answer`` is always there t
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,15 +18,9 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from ingest.parsing.scratch import private_dir
-from kernel.errors import ConfigurationError, RaglineError
-from kernel.settings import Settings, get_settings
 from prompts.book import PRODUCTION, LabelMove, PromptBook, PromptVersion
-from ragline.schema import ensure_schema
+from ragline.cli_database import cli_operator, configured_database, fail
 
 prompts_app = typer.Typer(
     help="Prompt templates: immutable versions, movable labels, traffic splits.",
@@ -36,7 +29,6 @@ prompts_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @prompts_app.command("list")
@@ -62,13 +54,13 @@ def show(
     """A prompt's versions and labels, and the text of one version (default: production,
     or the latest when there is no production label)."""
     if version is not None and label is not None:
-        raise _fail("give --version or --label, not both")
+        raise fail("give --version or --label, not both")
     with _book() as book:
         versions = book.versions(name)
         labels = book.labels(name)
         split = book.split(name)
         if label is not None and label not in labels:
-            raise _fail(f"prompt '{name}' has no label '{label}'")
+            raise fail(f"prompt '{name}' has no label '{label}'")
         if version is None:
             version = labels.get(label or PRODUCTION, versions[-1].version)
         shown = book.get(name, version)
@@ -117,7 +109,7 @@ def create(
             system=system,
             user=user,
             note=note if note is not None else yaml_note,
-            by=_operator(),
+            by=cli_operator(),
             labels=label or (),
         )
     moved = f", labelled {', '.join(label)}" if label else ""
@@ -132,7 +124,7 @@ def move_label(
 ) -> None:
     """Point a label at a version (the label is created if new)."""
     with _book() as book:
-        move = book.label(name, label, version, by=_operator())
+        move = book.label(name, label, version, by=cli_operator())
     console.print(_moved(move))
 
 
@@ -143,7 +135,7 @@ def rollback(
 ) -> None:
     """Move a label back to the version it pointed at before (one step per rollback)."""
     with _book() as book:
-        move = book.rollback(name, label, by=_operator())
+        move = book.rollback(name, label, by=cli_operator())
     console.print(_moved(move))
 
 
@@ -158,7 +150,7 @@ def split(
 ) -> None:
     """Split traffic between labels; each caller (API key) sticks to one label."""
     if off == bool(weights):
-        raise _fail("give LABEL=PERCENT pairs, or --off")
+        raise fail("give LABEL=PERCENT pairs, or --off")
     with _book() as book:
         if off:
             removed = book.clear_split(name)
@@ -175,39 +167,10 @@ def split(
 @contextmanager
 def _book() -> Iterator[PromptBook]:
     """The prompt book on the configured database; any failure is one line and exit 1."""
-    settings = _settings()
-    url = settings.registry_url
-    where = make_url(url).render_as_string(hide_password=True)
-    if settings.database_url is None:
-        try:
-            private_dir(settings.data_dir)  # the embedded registry's folder, as the server makes it
-        except OSError as exc:
-            raise _fail(f"cannot use the data directory {settings.data_dir}: {exc}") from None
-    try:
-        ensure_schema(url, auto_upgrade=settings.mode == "embedded")
-        engine = create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        try:
-            book = PromptBook(engine)
-            book.ensure_defaults()
-            yield book
-        finally:
-            engine.dispose()
-    except RaglineError as exc:
-        raise _fail(exc.message) from None
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise _fail(f"cannot use the database {where}: {reason}") from None
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-        make_url(settings.registry_url)
-        return settings
-    except (ValueError, ConfigurationError, ArgumentError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
+    with configured_database() as (engine, _):
+        book = PromptBook(engine)
+        book.ensure_defaults()
+        yield book
 
 
 def _templates(
@@ -216,16 +179,16 @@ def _templates(
     """(system, user, note) from the two files, or from the YAML file."""
     if from_yaml is not None:
         if system_file or user_file:
-            raise _fail("give --from-yaml, or --system-file and --user-file, not both")
+            raise fail("give --from-yaml, or --system-file and --user-file, not both")
         data = yaml.safe_load(_read(from_yaml))
         if not isinstance(data, dict) or not all(
             isinstance(data.get(k), str) for k in ("system", "user")
         ):
-            raise _fail(f"{from_yaml} must hold the text keys system and user (and note)")
+            raise fail(f"{from_yaml} must hold the text keys system and user (and note)")
         note = data.get("note")
         return data["system"], data["user"], note if isinstance(note, str) else None
     if system_file is None or user_file is None:
-        raise _fail("give --system-file and --user-file, or --from-yaml")
+        raise fail("give --system-file and --user-file, or --from-yaml")
     return _read(system_file), _read(user_file), None
 
 
@@ -233,7 +196,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {path}: {exc}") from None
+        raise fail(f"cannot read {path}: {exc}") from None
 
 
 def _parse_weights(pairs: list[str]) -> dict[str, int]:
@@ -241,9 +204,9 @@ def _parse_weights(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         label, sep, percent = pair.partition("=")
         if not sep or not percent.strip().isdigit():
-            raise _fail(f"'{pair}' is not LABEL=PERCENT (e.g. production=90)")
+            raise fail(f"'{pair}' is not LABEL=PERCENT (e.g. production=90)")
         if label in weights:
-            raise _fail(f"label '{label}' is given twice")
+            raise fail(f"label '{label}' is given twice")
         weights[label] = int(percent)
     return weights
 
@@ -266,16 +229,3 @@ def _split_text(split: dict[str, int] | None) -> str:
     if not split:
         return "-"
     return " / ".join(f"{label} {percent}%" for label, percent in split.items())
-
-
-def _operator() -> str:
-    """Who ran the command, as the change history records it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name: a container without a passwd entry
-        return "cli"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)

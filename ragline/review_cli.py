@@ -18,17 +18,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from governance.audit_answers import AuditedAnswers
 from governance.audit_log import AuditLog
 from governance.review import ReviewDetail, ReviewQueue, golden_cases
-from ingest.parsing.scratch import private_dir
-from kernel.errors import ConfigurationError, RaglineError
-from kernel.settings import Settings, get_settings
-from ragline.schema import ensure_schema
+from ragline.cli_database import configured_database, fail
 
 review_app = typer.Typer(
     help="The human review queue: list and show queued answers, export corrections.",
@@ -37,7 +31,6 @@ review_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 StatusChoice = Literal["open", "approved", "rejected", "corrected", "all"]
 
@@ -88,7 +81,7 @@ def export(
     try:
         out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases))
     except OSError as exc:
-        raise _fail(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from None
     gone = f" ({skipped} skipped: the answer is no longer on record)" if skipped else ""
     console.print(f"exported {len(cases)} golden case(s) to {escape(str(out))}{gone}")
 
@@ -130,40 +123,6 @@ def _print_detail(detail: ReviewDetail) -> None:
 @contextmanager
 def _queue() -> Iterator[ReviewQueue]:
     """The review queue on the configured database; any failure is one line and exit 1."""
-    settings = _settings()
-    url = settings.registry_url
-    where = make_url(url).render_as_string(hide_password=True)
-    if settings.database_url is None:
-        try:
-            private_dir(settings.data_dir)  # the embedded registry's folder, as the server makes it
-        except OSError as exc:
-            raise _fail(f"cannot use the data directory {settings.data_dir}: {exc}") from None
-    try:
-        ensure_schema(url, auto_upgrade=settings.mode == "embedded")
-        engine = create_engine(
-            url, connect_args={"timeout": 30} if url.startswith("sqlite") else {}
-        )
-        try:
-            answers = AuditedAnswers(AuditLog(engine), settings.audit)
-            yield ReviewQueue(engine, settings.review, answers)
-        finally:
-            engine.dispose()
-    except RaglineError as exc:
-        raise _fail(exc.message) from None
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise _fail(f"cannot use the database {where}: {reason}") from None
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-        make_url(settings.registry_url)
-        return settings
-    except (ValueError, ConfigurationError, ArgumentError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)
+    with configured_database() as (engine, settings):
+        answers = AuditedAnswers(AuditLog(engine), settings.audit)
+        yield ReviewQueue(engine, settings.review, answers)
