@@ -263,6 +263,10 @@ class ReviewSettings(BaseModel):
     max_comment_chars: int = Field(default=2000, ge=1, le=100_000)
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics and latency objectives (``observability``)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAGLINE_", env_nested_delimiter="__", extra="ignore"
@@ -291,6 +295,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     auth: AuthSettings = AuthSettings()
     review: ReviewSettings = ReviewSettings()
+    metrics: MetricsSettings = MetricsSettings()
     # WARNING keeps the CLI's progress bars readable; servers in production set INFO
     # to get the access log (one line per request).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

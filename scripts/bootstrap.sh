@@ -15,7 +15,8 @@ VENV="${RAGLINE_VENV:-.venv}"
 # redis-server: the distributed-mode tests run a standalone worker on a real broker
 # (they start it when nothing answers on 127.0.0.1:6379).
 apt_packages=(tesseract-ocr tesseract-ocr-eng poppler-utils libmagic1
-              libreoffice-writer-nogui libreoffice-impress-nogui redis-server)
+              libreoffice-writer-nogui libreoffice-impress-nogui redis-server
+              prometheus)  # promtool checks infra/prometheus/alerts.yml in the tests
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -19,6 +19,7 @@ PACKAGES = [
     "usage",
     "evals",
     "governance",
+    "observability",
 ]
 
 

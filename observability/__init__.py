@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, latency objectives, and what they are measured on."""
