@@ -8,13 +8,16 @@ models file needs none of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from generation.gateway import Generation, ModelGateway
 from generation.routing import BucketPolicy
 from retrieval.access import Principal
+
+if TYPE_CHECKING:
+    from answer.service import Answer
 
 
 class ResolvedPrompt(Protocol):
@@ -88,3 +91,14 @@ class GenerationDeps:
     check_budget: BudgetCheck
     record_usage: UsageSink
     bucket_policies: BucketPolicies
+
+
+class AnswerObserver(Protocol):
+    """Told of every answer given (``observability.answer_metrics``): metrics, not records.
+
+    ``stages`` holds the seconds spent in each stage that ran (retrieve, generate or
+    extract, ground, redact, record); ``team`` is the caller's. It is called after the
+    answer is recorded; whatever it raises is logged and the answer still returned.
+    """
+
+    def observe(self, answer: Answer, stages: Mapping[str, float], team: str) -> None: ...

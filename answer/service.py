@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from answer.extractive import compose, select_sentences
 from answer.generated import PromptRef, draft
 from answer.grounding import Grounding, ground
-from answer.ports import BudgetVerdict, GenerationDeps, PiiRedaction, PiiScreen
+from answer.ports import AnswerObserver, BudgetVerdict, GenerationDeps, PiiRedaction, PiiScreen
 from answer.sentence_cache import SentenceVectorCache
 from generation.gateway import GenerationFailedError, OnToken
 from kernel.errors import BudgetExceededError, DependencyUnavailableError, InvalidInputError
@@ -104,6 +106,7 @@ class AnswerService:
         pii: PiiScreen | None = None,
         block_pii_questions: bool = False,
         review: ReviewOffer | None = None,
+        observer: AnswerObserver | None = None,
     ) -> None:
         self._retriever = retriever
         self._dense = dense
@@ -116,6 +119,7 @@ class AnswerService:
         self._pii = pii
         self._block_pii_questions = block_pii_questions
         self._review = review
+        self._observer = observer
 
     @property
     def generates(self) -> bool:
@@ -139,21 +143,39 @@ class AnswerService:
             raise InvalidInputError(
                 f"question is longer than {self._max_question_chars} characters"
             )
-        redaction = self._screen(question)
+        stages: dict[str, float] = {}
+        with _stage(stages, "redact" if self._pii is not None else None):
+            redaction = self._screen(question)
         k = top_k or self._default_top_k
         # Retrieval runs here, on this service's own engines: it sees the question as
         # asked. Only what leaves (a model's prompt) or stays (the record) is redacted.
-        chunks = self._retriever.retrieve(question, search_filter(principal, filters), top_k=k)
+        with _stage(stages, "retrieve"):
+            chunks = self._retriever.retrieve(question, search_filter(principal, filters), top_k=k)
         answer_id = str(uuid.uuid4())
         if self._generation is not None and chunks:
-            outcome = self._generate(answer_id, principal, question, chunks, on_token, redaction)
+            with _stage(stages, "generate"):
+                outcome = self._generate(
+                    answer_id, principal, question, chunks, on_token, redaction
+                )
         else:
-            outcome = self._extract(question, chunks)
+            with _stage(stages, "extract"):
+                outcome = self._extract(question, chunks, stages=stages)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms)
-        self._record(answer, principal, question, redaction, chunks, k, filters)
-        self._offer_for_review(answer)
+        with _stage(stages, "record"):
+            self._record(answer, principal, question, redaction, chunks, k, filters)
+            self._offer_for_review(answer)
+        self._observe(answer, stages, principal)
         return answer
+
+    def _observe(self, answer: Answer, stages: dict[str, float], principal: Principal) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer.observe(answer, stages, principal.team)
+        except Exception:
+            # Metrics are not worth an answer: the caller gets it, the operator a log line.
+            log.exception("answer %s was not counted in the metrics", answer.answer_id)
 
     def _screen(self, question: str) -> PiiRedaction | None:
         """This request's redaction; refuses the question when the policy blocks PII."""
@@ -186,6 +208,7 @@ class AnswerService:
         chunks: list[RetrievedChunk],
         *,
         degraded_reason: str | None = None,
+        stages: dict[str, float] | None = None,
     ) -> Answer:
         sentences = select_sentences(
             question,
@@ -197,11 +220,12 @@ class AnswerService:
         )
         extractive = compose(sentences)
         cited_texts = {n: c.text for n, c in enumerate(extractive.cited, start=1)}
-        grounding = (
-            ground(extractive.text, cited_texts, min_support=self._settings.min_support)
-            if extractive.found
-            else Grounding(1.0, (), ())
-        )
+        with _stage(stages, "ground" if extractive.found else None):
+            grounding = (
+                ground(extractive.text, cited_texts, min_support=self._settings.min_support)
+                if extractive.found
+                else Grounding(1.0, (), ())
+            )
         return Answer(
             answer_id="",
             text=extractive.text,
@@ -340,6 +364,17 @@ class AnswerService:
             latency_ms=answer.latency_ms,
             generation=_generation_record(answer, principal),
         )
+
+
+@contextmanager
+def _stage(stages: dict[str, float] | None, name: str | None) -> Iterator[None]:
+    """Add the seconds the block took to ``stages[name]``; no-op without both."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if stages is not None and name is not None:
+            stages[name] = stages.get(name, 0.0) + time.perf_counter() - started
 
 
 def _citation_record(n: int, chunk: RetrievedChunk) -> dict[str, object]:

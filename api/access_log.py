@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import PRINCIPAL_STATE_KEY
+from api.deps import AppServices
 from api.route_lookup import RouteLookup
 from retrieval.access import Principal
 
@@ -32,6 +33,19 @@ def request_id_from(headers: Headers) -> str:
     if incoming is not None and _SAFE_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
+
+
+def _observe(scope: Scope, route: str, status: int, seconds: float) -> None:
+    """Count the request in the metrics and the latency objectives' window, once serving."""
+    app_state = getattr(scope.get("app"), "state", None)
+    services: AppServices | None = getattr(app_state, "services", None)
+    if services is None:
+        return
+    services.metrics.observe_request(scope["method"], route, status, seconds)
+    # Refusals (401, 403, 422, 429...) are quick and not the service the objective is
+    # about: they would make a slow route look fast. Server errors count.
+    if not 400 <= status < 500:
+        services.latency.observe(route, seconds)
 
 
 class AccessLog:
@@ -61,13 +75,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = self.routes.template(scope)
             principal = state.get(PRINCIPAL_STATE_KEY)
             log.info(
                 "%s %s %d %.1fms key=%s request_id=%s",
                 scope["method"],
-                self.routes.template(scope),
+                route,
                 status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 principal.key_id if isinstance(principal, Principal) else "-",
                 request_id,
             )
+            _observe(scope, route, status, seconds)

@@ -30,10 +30,12 @@ from api.routes import (
     feedback,
     health,
     keys,
+    metrics,
     prompts,
     refresh,
     reindex,
     review,
+    slo,
 )
 
 OpenServices = Callable[[], AbstractContextManager[AppServices]]
@@ -50,7 +52,9 @@ def build_app(open_services: OpenServices) -> FastAPI:
                 managed=services.managed_keys,
                 tokens=services.tokens,
             )
-            app.state.edge = EdgeConfig.build(keyring, settings.limits)
+            app.state.edge = EdgeConfig.build(
+                keyring, settings.limits, public_metrics=settings.metrics.public
+            )
             app.state.services = services
             yield
 
@@ -75,6 +79,8 @@ def build_app(open_services: OpenServices) -> FastAPI:
         feedback,
         review,
         audit,
+        metrics,
+        slo,
     ):
         app.include_router(module.router)
         api_routes += [r for r in module.router.routes if isinstance(r, APIRoute)]

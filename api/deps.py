@@ -21,6 +21,8 @@ from ingest.ports import Buckets, DocumentRegistry, RefreshLog, ScheduleBook
 from ingest.reindex import ReindexLog
 from kernel.errors import AuthenticationError, PermissionDeniedError
 from kernel.settings import ADMIN_ROLE, KeyIdentity, Settings
+from observability.latency_slo import LatencyWindow
+from observability.metrics import Metrics
 from prompts.book import PromptBook
 from retrieval.access import Principal
 from usage.budgets import BudgetGuard
@@ -54,6 +56,10 @@ class AppServices:
     audit: AuditTrail
     # Erases a deleted document from the answer records citing it (governance.erasure).
     erasure: DocumentErasure
+    # This process's Prometheus series (observability.metrics), served on GET /metrics.
+    metrics: Metrics
+    # Recent latencies of the routes with objectives (observability.latency_slo): GET /slo.
+    latency: LatencyWindow
     # Budgets of the models file (usage.budgets); None: no models file, no budgets.
     budgets: BudgetGuard | None = None
     # Managed API keys (governance.keys); None: only the configured keys.

@@ -31,6 +31,8 @@ PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
 UPLOAD_ROUTES = frozenset({"/buckets/{name}/documents"})
+# Served without a key when RAGLINE_METRICS__PUBLIC is true (Prometheus scrapes it).
+METRICS_PATH = "/metrics"
 # Form fields and part headers around the file; generous, the file limit is the real one.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -44,15 +46,19 @@ class EdgeConfig:
     json_bytes: int
     upload_mb: float
     json_kb: int
+    public_metrics: bool = False
 
     @classmethod
-    def build(cls, keyring: KeyRing, limits: LimitSettings) -> EdgeConfig:
+    def build(
+        cls, keyring: KeyRing, limits: LimitSettings, *, public_metrics: bool = False
+    ) -> EdgeConfig:
         return cls(
             keyring=keyring,
             upload_bytes=int(limits.max_upload_mb * 1_000_000) + MULTIPART_OVERHEAD,
             json_bytes=limits.max_json_kb * 1024,
             upload_mb=limits.max_upload_mb,
             json_kb=limits.max_json_kb,
+            public_metrics=public_metrics,
         )
 
     def limit_for(self, template: str) -> tuple[int, str]:
@@ -78,6 +84,9 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         config: EdgeConfig = scope["app"].state.edge
+        if config.public_metrics and scope["path"] == METRICS_PATH:
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         try:
             principal = await config.keyring.authenticate(headers.get("authorization"))

@@ -23,15 +23,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
 from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
-from ingest.ports import Buckets, BucketStore, DocumentRegistry, PiiRedactor
+from ingest.ports import Buckets, BucketStore, DocumentRegistry, IngestObserver, PiiRedactor
 from ingest.records import Document, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import (
@@ -63,6 +63,8 @@ class IngestionDeps:
     # Personal-data redaction for buckets whose policy is "redact" (governance.pii);
     # None: such buckets' documents fail rather than be indexed unredacted.
     pii: PiiRedactor | None = None
+    # Told each document's outcome and stage timings (the process's metrics); None: nobody.
+    observer: IngestObserver | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class IngestResult:
     error_code: str | None = None
     error: str | None = None
     children: tuple[str, ...] = ()  # attachments registered and waiting for ingestion
+    # The format the parser found (the stored one when unchanged; None if parsing failed).
+    # It describes the file, not the outcome, so results compare without it.
+    format: str | None = field(default=None, compare=False)
 
 
 def chunk_id_for(document_id: str, version: int, index: int) -> str:
@@ -98,6 +103,7 @@ class Prepared:
     fingerprint: str
     doc_type: str
     parse_seconds: float
+    embed_seconds: float = 0.0
 
 
 def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
@@ -107,18 +113,46 @@ def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
     not raised: retrying cannot fix the file. Infrastructure errors propagate so the
     task layer can retry them. The three steps are separate functions so that tests
     can interleave other operations (a delete, a change of roles) between them.
+
+    Every attempt that returns is told to ``deps.observer`` here, once; one that raises
+    is told by :func:`record_unexpected_failure` if the caller gives up on it.
     """
     step = prepare(deps, document_id)
     if isinstance(step, IngestResult):
+        _observe(deps, step, {})
         return step
+    started = time.perf_counter()
     write(deps, step)
-    return commit(deps, step)
+    result = commit(deps, step)
+    stages = {
+        "parse": step.parse_seconds,
+        "embed": step.embed_seconds,
+        "write": time.perf_counter() - started,
+    }
+    _observe(deps, result, stages)
+    return result
+
+
+def _observe(deps: IngestionDeps, result: IngestResult, stages: Mapping[str, float]) -> None:
+    """Tell the observer; a failing observer must not turn an indexed document into a failed one."""
+    if deps.observer is None:
+        return
+    try:
+        deps.observer.observed(
+            outcome=result.outcome,
+            format=result.format,
+            error_code=result.error_code,
+            stages=stages,
+        )
+    except Exception:  # the document's outcome is recorded already; only the metric is lost
+        log.warning("ingest observer failed for document %s", result.document_id, exc_info=True)
 
 
 def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
     """Take the document, build a new version's chunks; nothing is written to the index yet."""
     doc = deps.registry.mark_processing(document_id)
     path = object_path(deps, doc)
+    fmt: str | None = None
     try:
         if not path.is_file():
             raise DocumentError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
@@ -126,10 +160,11 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         served_from = fingerprint(content_hash, doc.roles, doc.doc_type, doc.title)
         if served_from == doc.indexed_fingerprint and deps.index.count(document_id=doc.id) > 0:
             deps.registry.mark_unchanged(doc.id)
-            return IngestResult(doc.id, "unchanged", chunks=doc.chunks)
+            return IngestResult(doc.id, "unchanged", chunks=doc.chunks, format=doc.format)
         started = time.perf_counter()
         parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
         parse_seconds = time.perf_counter() - started
+        fmt = parsed.format
         doc_type = resolve_doc_type(doc.doc_type, parsed)
         drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
         if not drafts:
@@ -144,11 +179,21 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
         # Expected for bad files: recorded for the user, not an operator's alarm.
         log.info("document %s failed: %s", doc.id, exc.code)
-        return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message)
+        return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message, format=fmt)
     version = deps.registry.next_version(doc.id)
+    started = time.perf_counter()
     chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type)
+    embed_seconds = time.perf_counter() - started
     return Prepared(
-        doc, version, parsed, chunks, content_hash, served_from, doc_type, parse_seconds
+        doc,
+        version,
+        parsed,
+        chunks,
+        content_hash,
+        served_from,
+        doc_type,
+        parse_seconds,
+        embed_seconds,
     )
 
 
@@ -186,12 +231,18 @@ def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
         log.info(
             "document %s: version %d %s meanwhile; its chunks removed", doc.id, version, outcome
         )
-        return IngestResult(doc.id, outcome)
+        return IngestResult(doc.id, outcome, format=prepared.parsed.format)
     deps.index.delete_document(doc.id, keep_version=version)
     if set(served.served_roles) != set(doc.roles):
         deps.index.set_roles(doc.id, served.served_roles)
     children = _register_attachments(deps, served, prepared.parsed)
-    return IngestResult(doc.id, "indexed", chunks=len(prepared.chunks), children=children)
+    return IngestResult(
+        doc.id,
+        "indexed",
+        chunks=len(prepared.chunks),
+        children=children,
+        format=prepared.parsed.format,
+    )
 
 
 def apply_narrowed_roles(deps: IngestionDeps, document_ids: Sequence[str]) -> None:
@@ -342,7 +393,8 @@ def _register_attachments(
 
 
 def record_unexpected_failure(deps: IngestionDeps, document_id: str, exc: BaseException) -> None:
-    """Make a crash visible in the registry without leaking internals to API clients."""
+    """Make a crash visible in the registry (and to the observer, as failed) without
+    leaking internals to API clients."""
     code = exc.code if isinstance(exc, RaglineError) else "internal_error"
     message = (
         exc.message
@@ -350,3 +402,4 @@ def record_unexpected_failure(deps: IngestionDeps, document_id: str, exc: BaseEx
         else f"unexpected {type(exc).__name__} while ingesting; see the server log"
     )
     deps.registry.mark_failed(document_id, code=code, message=message)
+    _observe(deps, IngestResult(document_id, "failed", error_code=code, error=message), {})

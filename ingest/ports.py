@@ -9,7 +9,7 @@ in without touching the domain code. An import contract (``pyproject.toml``) kee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -220,7 +220,31 @@ class DocumentRegistry(Protocol):
 
     def backlog(self, bucket: str) -> Backlog: ...
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many documents have each status, over every bucket (absent: none)."""
+        ...
+
     def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]: ...
+
+
+class IngestObserver(Protocol):
+    """Told how each ingestion attempt ended (``observability.ingest_metrics`` counts it).
+
+    Called once per attempt, by the pipeline, in the process that ran it: ``outcome`` is
+    the pipeline's (indexed, unchanged, failed, deleted, superseded), ``format`` the
+    parser's (None when unknown), ``error_code`` set only when failed, and ``stages`` the
+    seconds spent in each stage the attempt went through (``parse``, ``embed``,
+    ``write``; none when it stopped before writing). Must not raise.
+    """
+
+    def observed(
+        self,
+        *,
+        outcome: str,
+        format: str | None,
+        error_code: str | None,
+        stages: Mapping[str, float],
+    ) -> None: ...
 
 
 class RefreshLog(Protocol):

@@ -367,6 +367,12 @@ class Registry:
             )
         return Backlog(pending=pending[0], oldest_change=as_utc(pending[1]), failed=failed or 0)
 
+    def count_by_status(self) -> dict[str, int]:
+        """One grouped count over the documents table (what a metrics scrape reads)."""
+        with self._session() as s:
+            rows = s.execute(select(DocumentRow.status, func.count()).group_by(DocumentRow.status))
+            return {str(status): int(count) for status, count in rows}
+
     def served(self, document_ids: Iterable[str]) -> dict[str, ServedDocument]:
         """Per document, the version readers may see and the roles that may see it.
 

@@ -266,6 +266,37 @@ class ReviewSettings(BaseModel):
 class MetricsSettings(BaseModel):
     """Prometheus metrics and latency objectives (``observability``)."""
 
+    # False: GET /metrics needs a key with the `metrics` or `admin` role, which
+    # Prometheus sends as a bearer token. True: anyone who reaches the port may scrape.
+    public: bool = False
+    # JSON {"<route template>": {"p95": seconds, "p99": seconds}}: the latency each
+    # route should meet at each quantile, judged over the last window_s seconds.
+    slos: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {"/ask": {"p95": 2.0, "p99": 5.0}}
+    )
+    window_s: int = Field(default=300, ge=10, le=86_400)
+    # The port a worker serves its own /metrics on; None: workers expose none.
+    worker_port: int | None = Field(default=None, ge=1, le=65_535)
+
+    @field_validator("slos")
+    @classmethod
+    def _quantiles_and_objectives(
+        cls, value: dict[str, dict[str, float]]
+    ) -> dict[str, dict[str, float]]:
+        for route, objectives in value.items():
+            if not route.startswith("/"):
+                raise ValueError(f"latency objective route {route!r} must start with /")
+            for name, seconds in objectives.items():
+                try:
+                    percent = float(name[1:]) if name.startswith("p") else -1.0
+                except ValueError:
+                    percent = -1.0
+                if not 0 < percent < 100:
+                    raise ValueError(f"latency quantile {name!r} must look like p95 or p99.9")
+                if seconds <= 0:
+                    raise ValueError(f"latency objective {route} {name} must be above 0 seconds")
+        return value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(

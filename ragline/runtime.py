@@ -33,6 +33,9 @@ from ingest.schedule_book import ScheduleBook
 from ingest.source_router import SourceRouter
 from ingest.storage import LocalBucketStore
 from kernel.settings import Settings
+from observability.answer_metrics import AnswerMetrics
+from observability.ingest_metrics import IngestMetrics
+from observability.metrics import Metrics
 from prompts.book import PromptBook
 from ragline.generation_wiring import Generating, open_generation
 from ragline.schema import ensure_schema
@@ -67,6 +70,8 @@ class Runtime:
     review: ReviewQueue
     # None without a models file: answers are extractive.
     generating: Generating | None
+    # This process's Prometheus series, on a registry of its own.
+    metrics: Metrics
     _closed: bool = field(default=False, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -165,7 +170,18 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     store.sweep_partial_uploads(b.source for b in buckets.list_buckets())
     # One detector (it loads its model once, on first use) for everything redacted here.
     pii = PiiDetector(settings.pii)
-    ingestion = IngestionDeps(registry, store, parser, dense, sparse, index, buckets, pii=pii)
+    metrics = Metrics()
+    ingestion = IngestionDeps(
+        registry,
+        store,
+        parser,
+        dense,
+        sparse,
+        index,
+        buckets,
+        pii=pii,
+        observer=IngestMetrics(metrics),
+    )
     retriever = HybridRetriever(
         index,
         dense,
@@ -214,6 +230,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         pii=pii,
         block_pii_questions=settings.pii.questions == "block",
         review=review,
+        observer=AnswerMetrics(metrics),
     )
     refresh = settings.refresh
     return Runtime(
@@ -233,4 +250,5 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         audit=audit,
         review=review,
         generating=generating,
+        metrics=metrics,
     )

@@ -21,8 +21,10 @@ from governance.keys import KeyStore
 from governance.retention import Retention
 from governance.tokens import TokenVerifier
 from kernel.settings import Settings, ensure_local_key, get_settings
+from observability.latency_slo import LatencyWindow
 from ragline.config_audit import record_configuration
 from ragline.log_masking import mask_pii_in_logs
+from ragline.metrics_collectors import register_scrape_collectors
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
 from ragline.scheduler import beat_for
@@ -96,6 +98,9 @@ def open_services(
             )
             beat.start()
 
+        latency = LatencyWindow(settings.metrics.slos, settings.metrics.window_s)
+        runtime.metrics.register(latency)
+        register_scrape_collectors(runtime.metrics, runtime)
         yield AppServices(
             settings=settings,
             registry=runtime.registry,
@@ -114,6 +119,8 @@ def open_services(
             review=runtime.review,
             audit=runtime.audit,
             erasure=AnswerErasure(runtime.audit),
+            metrics=runtime.metrics,
+            latency=latency,
             budgets=runtime.generating.guard if runtime.generating else None,
             managed_keys=KeyStore(runtime.registry.engine),
             tokens=TokenVerifier.from_settings(settings.auth),

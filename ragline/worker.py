@@ -22,10 +22,12 @@ import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from celery import signals
 from celery.concurrency import get_implementation
 from celery.concurrency.prefork import TaskPool as PreforkPool
+from prometheus_client import start_http_server
 
 from kernel.errors import ConfigurationError
 from kernel.settings import Settings, get_settings
@@ -47,6 +49,7 @@ class StandaloneCelery(RaglineCelery):
 
     settings: Settings
     opened: Runtime | None = None  # the runtime this process opened, to close at shutdown
+    metrics_server: WSGIServer | None = None  # this process's /metrics, when a port is set
 
 
 def create_worker_app(settings: Settings) -> StandaloneCelery:
@@ -96,7 +99,29 @@ def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
     log.info("worker runtime open (%d parser process(es))", parsers)
 
 
+def _serve_metrics(app: StandaloneCelery) -> None:
+    """Every process exposes its own series: this one's on ``metrics.worker_port``, if set.
+
+    Prometheus scrapes each worker and sums; the registry is the runtime's, so the
+    counters are those of the tasks this process ran. Anyone who reaches the port may
+    read it (no key, unlike the API's /metrics): keep it on the scrape network.
+    """
+    port = app.settings.metrics.worker_port
+    if port is None or app.opened is None or app.metrics_server is not None:
+        return
+    app.metrics_server, _ = start_http_server(port, registry=app.opened.metrics.registry)
+    log.info("worker metrics served on port %d", port)
+
+
+def _stop_metrics(app: StandaloneCelery) -> None:
+    server, app.metrics_server = app.metrics_server, None
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
 def _close_runtime(app: StandaloneCelery) -> None:
+    _stop_metrics(app)
     runtime, app.runtime, app.opened = app.opened, None, None
     if runtime is not None:
         runtime.close()
@@ -115,8 +140,14 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
         return
     if _is_prefork(sender.pool_cls):
         _prefork_app = app  # each child opens its own runtime (worker_process_init)
+        if app.settings.metrics.worker_port is not None:
+            log.warning(
+                "metrics.worker_port is served by the threads and solo pools only: "
+                "prefork children cannot share one port"
+            )
         return
     _open_runtime(app, int(sender.concurrency or 1))
+    _serve_metrics(app)
 
 
 @signals.worker_shutting_down.connect

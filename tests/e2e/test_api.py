@@ -277,6 +277,8 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "/feedback": {"post"},
         "/review": {"get"},
         "/review/{item_id}": {"get", "post"},
+        "/metrics": {"get"},
+        "/slo": {"get"},
     }
     assert {path: set(ops) for path, ops in spec["paths"].items()} == public | protected
 
