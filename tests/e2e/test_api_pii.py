@@ -167,6 +167,7 @@ def test_the_answer_record_holds_placeholders_and_no_source_text(client: TestCli
     assert CARD not in record.question
     assert record.answer is not None and "<EMAIL_1>" in record.answer
     assert EMAIL not in record.answer
+    assert record.citations is not None
     stored = json.dumps(record.citations)
     assert "Salaries are paid" not in stored
     assert [c["source"] for c in record.citations] == ["payroll.md"]
@@ -205,30 +206,6 @@ def test_a_streamed_answer_shows_the_real_values(
     )
     assert EMAIL in tokens
     assert "<EMAIL" not in tokens
-
-
-def test_the_block_policy_refuses_a_question_with_personal_data_without_echoing_it(
-    tmp_path: Any, embedder: Any, doubles: dict[str, ChatDouble]
-) -> None:
-    # Structured identifiers only: the card number is what this test is about.
-    blocking_pii = {"questions": "block", "names_and_locations": False}
-    for blocking in _client(tmp_path, embedder, doubles, pii=blocking_pii):
-        resp = blocking.post(
-            "/ask",
-            json={"question": QUESTION, "filters": {"bucket": ["payroll"]}},
-            headers=auth(READER_KEY),
-        )
-        assert resp.status_code == 422
-        assert "CREDIT_CARD" in resp.text
-        assert CARD not in resp.text
-        assert doubles["external"].received() == []
-
-        plain = blocking.post(
-            "/ask",
-            json={"question": "When are salaries paid?", "filters": {"bucket": ["payroll"]}},
-            headers=auth(READER_KEY),
-        )
-        assert plain.status_code == 200, plain.text
 
 
 def test_a_redacting_bucket_indexes_placeholders_and_nothing_finds_the_value(
