@@ -32,7 +32,8 @@ from evals.report import TIMING_SUFFIX
 from kernel.errors import ConfigurationError, InvalidInputError, RaglineError
 from kernel.models_config import ModelsFile, load_models_file
 from kernel.settings import Settings, get_settings
-from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
+from ragline.cli_database import fail
+from ragline.eval_gate import BaselineOption, ToleranceOption, load_baseline, save, verdict
 from ragline.eval_retrieval_cmd import RichProgress, scratch_dir, scratch_settings
 
 console = Console(soft_wrap=True)

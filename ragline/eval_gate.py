@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from evals.report import read_report, regressions, write_report
 from kernel.errors import InvalidInputError
+from ragline.cli_database import fail
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -27,11 +28,6 @@ BaselineOption = Annotated[
 ToleranceOption = Annotated[
     float, typer.Option(help="How far a metric may fall below the baseline.")
 ]
-
-
-def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(1)
 
 
 def load_baseline(baseline: Path | None, tolerance: float) -> dict[str, Any] | None:

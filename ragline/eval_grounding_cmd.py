@@ -30,7 +30,8 @@ from evals.grounding_eval import (
 from evals.report import build_report
 from kernel.errors import ConfigurationError, InvalidInputError
 from kernel.settings import Settings, get_settings
-from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
+from ragline.cli_database import fail
+from ragline.eval_gate import BaselineOption, ToleranceOption, load_baseline, save, verdict
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -24,7 +24,8 @@ from evals.report import build_report
 from governance.pii import PiiDetector
 from kernel.errors import ConfigurationError, InvalidInputError
 from kernel.settings import Settings, get_settings
-from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
+from ragline.cli_database import fail
+from ragline.eval_gate import BaselineOption, ToleranceOption, load_baseline, save, verdict
 
 console = Console(soft_wrap=True)
 

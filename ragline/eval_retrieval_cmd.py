@@ -33,7 +33,8 @@ from kernel.settings import (
     Settings,
     get_settings,
 )
-from ragline.eval_gate import BaselineOption, ToleranceOption, fail, load_baseline, save, verdict
+from ragline.cli_database import fail
+from ragline.eval_gate import BaselineOption, ToleranceOption, load_baseline, save, verdict
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
