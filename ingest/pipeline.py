@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
+from governance.erasure_port import DocumentErasure
 from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
 from ingest.ports import Buckets, BucketStore, DocumentRegistry, IngestObserver, PiiRedactor
@@ -65,6 +66,9 @@ class IngestionDeps:
     pii: PiiRedactor | None = None
     # Told each document's outcome and stage timings (the process's metrics); None: nobody.
     observer: IngestObserver | None = None
+    # Erases the answer records citing a document a refresh removes (governance.erasure);
+    # None: nobody (a user's delete erases through the API with the admin as actor).
+    erasure: DocumentErasure | None = None
 
 
 @dataclass(frozen=True, slots=True)

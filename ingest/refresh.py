@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from governance.audit_port import SYSTEM_ACTOR
+from ingest.answer_erasure import attachment_ids, erase_answer_records
 from ingest.content_hash import hash_file
 from ingest.leases import LeaseKeeper
 from ingest.pipeline import IngestionDeps, ingest_document, remove_document
@@ -193,8 +195,11 @@ def _reconcile(
         if doc.updated_at >= listed_at:
             tally.unchanged += 1  # registered after the listing began: not ours to judge
             continue
+        attachments = attachment_ids(deps.registry, doc.id)
         with contextlib.suppress(NotFoundError):  # deleted meanwhile: gone either way
             remove_document(deps, doc.id)
+        if deps.erasure is not None:
+            erase_answer_records(deps.erasure, doc.id, attachments, SYSTEM_ACTOR)
         tally.deleted += 1
     report()
     _settle(deps, tally, waiting, policy, lease, report, stopping)

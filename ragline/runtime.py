@@ -16,6 +16,7 @@ from functools import partial
 from answer.service import AnswerService
 from governance.audit_answers import AuditedAnswers
 from governance.audit_log import AuditLog
+from governance.erasure import AnswerErasure
 from governance.keys import KeyStore
 from governance.pii import PiiDetector, redact_text
 from governance.review import ReviewQueue
@@ -171,6 +172,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     # One detector (it loads its model once, on first use) for everything redacted here.
     pii = PiiDetector(settings.pii)
     metrics = Metrics()
+    audit = AuditLog(registry.engine)
     ingestion = IngestionDeps(
         registry,
         store,
@@ -181,6 +183,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         buckets,
         pii=pii,
         observer=IngestMetrics(metrics),
+        erasure=AnswerErasure(audit),
     )
     retriever = HybridRetriever(
         index,
@@ -204,7 +207,6 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     prompts = PromptBook(registry.engine)
     prompts.ensure_defaults()
     ledger = UsageLedger(registry.engine)
-    audit = AuditLog(registry.engine)
     try:
         generating = open_generation(settings, prompts, buckets, ledger, KeyStore(registry.engine))
     except BaseException:

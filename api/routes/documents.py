@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -11,13 +10,13 @@ from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryD
 from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
 from governance.erasure_port import DocumentErasure
 from ingest import pipeline
+from ingest.answer_erasure import attachment_ids, erase_answer_records
 from ingest.ports import DocumentRegistry
 from ingest.records import Document
-from kernel.errors import DependencyUnavailableError, NotFoundError
+from kernel.errors import NotFoundError
 from kernel.settings import ADMIN_ROLE
 from retrieval.access import Principal
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"])
 MAX_OFFSET = 1_000_000
 
@@ -109,38 +108,12 @@ async def delete_document(
     erasure: ErasureDep,
 ) -> None:
     # Attachments go with the document; their ids are known only until it is deleted.
-    attachments = await run_in_threadpool(_attachment_ids, registry, document_id)
+    attachments = await run_in_threadpool(attachment_ids, registry, document_id)
     await run_in_threadpool(pipeline.delete_document, ingestion, document_id)
     await audit.arecord("document.delete", document_id)
-    await run_in_threadpool(_erase, erasure, document_id, attachments, admin)
-
-
-def _attachment_ids(registry: DocumentRegistry, document_id: str) -> list[str]:
-    found: list[str] = []
-    for child in registry.children(document_id):
-        found += [child.id, *_attachment_ids(registry, child.id)]
-    return found
-
-
-def _erase(
-    erasure: DocumentErasure, document_id: str, attachments: list[str], admin: Principal
-) -> None:
-    """Erase the answer records citing the deleted document (governance.erasure).
-
-    The deletion has happened: with the database down, the erasure is logged as
-    pending (ids only) for ``ragline audit erase`` rather than failing the request.
-    """
-    try:
-        erasure.erase_document(document_id, actor=actor_of(admin), attachment_ids=attachments)
-    except DependencyUnavailableError:
-        extra = "".join(f" --attachment {a}" for a in attachments)
-        log.warning(
-            "erasure of the answer records citing document %s is pending: the database is "
-            "unavailable; run `ragline audit erase --document %s%s`",
-            document_id,
-            document_id,
-            extra,
-        )
+    await run_in_threadpool(
+        erase_answer_records, erasure, document_id, attachments, actor_of(admin)
+    )
 
 
 @router.post(

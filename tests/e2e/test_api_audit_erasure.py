@@ -22,16 +22,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
-from api.routes.documents import _erase
 from governance.audit_answers import AuditedAnswers
 from governance.audit_log import AuditLog
 from governance.audit_port import Actor
 from governance.erasure_port import ErasureResult
+from ingest.answer_erasure import erase_answer_records
 from kernel.errors import DependencyUnavailableError
 from kernel.settings import get_settings
 from ragline.audit_cli import audit_app
 from ragline.schema import ensure_schema
-from retrieval.access import Principal
 from tests.conftest import ADMIN_KEY, ENG_KEY
 from tests.e2e.conftest import auth, upload, wait_done
 
@@ -107,9 +106,9 @@ class _DatabaseDown:
 def test_with_the_database_down_the_erasure_is_logged_as_pending(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    admin = Principal(roles=frozenset({"admin"}), key_id="key-admin", team="ops", name="admin")
+    admin = Actor(key_id="key-admin", team="ops", identity="admin")
     with caplog.at_level(logging.WARNING):
-        _erase(_DatabaseDown(), "doc-1", ["att-2"], admin)
+        erase_answer_records(_DatabaseDown(), "doc-1", ["att-2"], admin)
 
     (logged,) = [r.getMessage() for r in caplog.records]
     assert "pending" in logged

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from governance.audit_answers import AuditedAnswers
+from governance.audit_port import SYSTEM_ACTOR
 from ingest.ports import ListedObject
 from ingest.records import RefreshRun
 from ingest.refresh import RefreshPolicy, ingest_inline, request_refresh, run_refresh
@@ -280,3 +282,37 @@ def test_a_shutdown_ends_a_refresh_waiting_for_its_ingestions(
     assert {d.status for d in runtime.registry.list_documents(bucket="docs")} == {"queued"}
     after, created = runs.request("docs", "api", datetime.now(UTC))
     assert created and runs.acquire(after.id, 60, datetime.now(UTC))
+
+
+def test_a_document_a_refresh_removes_is_erased_from_the_answer_records_citing_it(
+    runtime: Runtime, source: Path
+) -> None:
+    _bucket(runtime, source)
+    _refresh(runtime)
+    ids = {d.key: d.id for d in runtime.registry.list_documents(bucket="docs")}
+    answers = AuditedAnswers(runtime.audit, runtime.settings.audit)
+    for answer_id, key in (("about-beta", "beta.txt"), ("about-gamma", "gamma.txt")):
+        answers.record_answer(
+            answer_id=answer_id,
+            key_id="key-reader",
+            model="extractive",
+            retrieval={},
+            chunk_ids=[f"c-{key}"],
+            cited_chunk_ids=[f"c-{key}"],
+            grounding=1.0,
+            latency_ms=1.0,
+            question=f"What does {key} say?",
+            answer=f"{FACTS[key]} [1]",
+            citations=[{"n": 1, "chunk_id": f"c-{key}", "document_id": ids[key], "title": key}],
+        )
+
+    (source / "beta.txt").unlink()
+    assert _refresh(runtime).counts.deleted == 1
+
+    erased = answers.get_answer("about-beta")
+    assert (erased.answer, erased.question) == (None, None)
+    assert erased.citations is not None and erased.citations[0]["title"] is None
+    assert answers.get_answer("about-gamma").answer == f"{FACTS['gamma.txt']} [1]"
+    (event,) = [e for e in runtime.audit.query().entries if e.action == "audit.erase"]
+    assert event.target == ids["beta.txt"] and event.key_id == SYSTEM_ACTOR.key_id
+    assert runtime.audit.verify().ok
