@@ -23,13 +23,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from kernel.errors import ConfigurationError, DependencyUnavailableError
 from kernel.models_config import Deployment, load_models_file
 from kernel.settings import Settings, get_settings
+from ragline.cli_database import fail
 from ragline.schema import ensure_schema
 from usage.budgets import usd
 from usage.ledger import UsageEvent, UsageLedger
 from usage.projection import CostReport, CostRow, project
 
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 def cost(
@@ -63,21 +63,21 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except (ValueError, ConfigurationError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
+        raise fail(f"invalid configuration: {exc}") from None
 
 
 def _deployment(settings: Settings, name: str) -> Deployment:
     if settings.models_file is None:
-        raise _fail("--what-if-model needs a models file: set RAGLINE_MODELS_FILE")
+        raise fail("--what-if-model needs a models file: set RAGLINE_MODELS_FILE")
     try:
         models = load_models_file(settings.models_file)
     except ConfigurationError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     try:
         return models.deployment(name)
     except KeyError:
         known = ", ".join(d.name for d in models.deployments)
-        raise _fail(f"unknown model '{name}'; the models file has: {known}") from None
+        raise fail(f"unknown model '{name}'; the models file has: {known}") from None
 
 
 def _recent_usage(settings: Settings, days: int) -> list[UsageEvent]:
@@ -85,7 +85,7 @@ def _recent_usage(settings: Settings, days: int) -> list[UsageEvent]:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
+        raise fail(f"invalid configuration: {exc}") from None
     where = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         return []  # no registry yet: nothing answered, and a report creates nothing
@@ -98,11 +98,11 @@ def _recent_usage(settings: Settings, days: int) -> list[UsageEvent]:
         finally:
             engine.dispose()
     except ConfigurationError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     except (OperationalError, DependencyUnavailableError) as exc:
         orig = getattr(exc, "orig", None)
         reason = str(orig).strip().splitlines()[0] if orig else "unreachable"
-        raise _fail(f"cannot read usage from the database {where}: {reason}") from None
+        raise fail(f"cannot read usage from the database {where}: {reason}") from None
 
 
 def _table(report: CostReport) -> Table:
@@ -136,8 +136,3 @@ def _cells(row: CostRow) -> tuple[str, ...]:
         usd(row.cost_per_month_usd),
         usd(row.cost_per_month_buffered_usd),
     )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from kernel.errors import ConfigurationError
 from kernel.settings import get_settings
 from ragline import schema
+from ragline.cli_database import fail
 
 db_app = typer.Typer(
     help="The relational database: show its schema revision, migrate it.",
@@ -27,7 +28,6 @@ db_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @db_app.command()
@@ -67,7 +67,7 @@ def _database() -> tuple[str, str]:
         url = get_settings().registry_url
         return url, make_url(url).render_as_string(hide_password=True)
     except (ValueError, ConfigurationError, ArgumentError) as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
+        raise fail(f"invalid configuration: {exc}") from None
 
 
 @contextmanager
@@ -76,12 +76,7 @@ def _errors(where: str) -> Iterator[None]:
     try:
         yield
     except ConfigurationError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise _fail(f"cannot use the database {where}: {reason}") from None
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(1)
+        raise fail(f"cannot use the database {where}: {reason}") from None
