@@ -1,7 +1,8 @@
 """Registering an object: the one way an upload, a folder walk or a refresh offers a file.
 
 ``accept_upload`` is the upload use case (the API's upload route and the CLI's folder
-ingestion both call it); ``register_object`` is the part every source shares.
+ingestion both call it); ``register_object`` is the part every source shares;
+``retry_document`` queues a failed (or any) document again.
 
 Registration is where access changes: the registry records the new roles in the same
 transaction that queues the document, and any narrowing reaches the chunks already
@@ -12,14 +13,14 @@ file ahead of it, or a new file that fails to parse, must not keep old roles ali
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import BinaryIO
 
 from chunkers.registry import known_doc_type
 from ingest.pipeline import IngestionDeps, apply_narrowed_roles
 from ingest.ports import DocumentRegistry, Registered
-from ingest.records import Bucket, Registration, document_id_for
+from ingest.records import Bucket, Document, Registration, document_id_for
 from kernel.errors import DependencyUnavailableError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,19 @@ def accept_upload(
         doc_type=chosen_type,
         title=title.strip() if title and title.strip() else None,
     )
+
+
+def retry_document(
+    registry: DocumentRegistry, submit: Callable[[str], None], document_id: str
+) -> Document:
+    """Queue a document for ingestion again.
+
+    It is recorded as queued before the send, so a send lost to a broker outage is
+    re-sent by the scheduler's sweep rather than forgotten.
+    """
+    doc = registry.requeue(document_id)
+    submit(doc.id)
+    return doc
 
 
 def _registered_in(registry: DocumentRegistry, bucket: str) -> Registered:

@@ -9,7 +9,7 @@ from api.caller_audit import CallerAuditDep, actor_of
 from api.deps import AdminDep, EnqueueDep, IngestionDep, PrincipalDep, RegistryDep, ServicesDep
 from api.schemas import DocumentAccepted, DocumentList, DocumentOut, ErrorOut
 from governance.erasure_port import DocumentErasure
-from ingest import pipeline
+from ingest import pipeline, registration
 from ingest.answer_erasure import attachment_ids, erase_answer_records
 from ingest.ports import DocumentRegistry
 from ingest.records import Document
@@ -126,6 +126,5 @@ async def delete_document(
 def retry_document(
     document_id: str, _: AdminDep, registry: RegistryDep, enqueue: EnqueueDep
 ) -> DocumentAccepted:
-    doc = registry.requeue(document_id)
-    enqueue(doc.id)
+    doc = registration.retry_document(registry, enqueue, document_id)
     return DocumentAccepted(document_id=doc.id, status=doc.status)
