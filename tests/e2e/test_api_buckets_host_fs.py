@@ -186,6 +186,24 @@ def test_a_file_where_a_folder_is_and_a_folder_where_a_file_is_are_409(app: Test
     assert resp.status_code == 409, resp.text
 
 
+def test_without_configured_roots_only_the_data_directory_sources_folder_is_allowed(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """The default when RAGLINE_BUCKETS__ALLOWED_ROOTS is unset: nothing outside the data dir."""
+    data = tmp_path / "data"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with TestClient(create_app(make_settings(data), dense=embedder)) as client:
+        inside = data / "sources" / "team"
+        inside.mkdir(parents=True)
+        for source in (str(elsewhere), str(tmp_path), "/", "/etc", str(data)):
+            resp = _create(client, "default-roots", source)
+            assert resp.status_code == 422, (source, resp.text)
+        resp = _create(client, "default-roots", str(inside))
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["source"] == str(inside.resolve())
+
+
 def test_partial_uploads_are_swept_at_start_up(tmp_path: Path, embedder: Any) -> None:
     source = tmp_path / "allowed" / "src"
     (source / "nested").mkdir(parents=True)

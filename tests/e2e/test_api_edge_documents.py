@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -106,3 +107,39 @@ def test_openapi_documents_the_errors_each_route_returns(client: TestClient) -> 
     assert "403" in paths["/buckets"]["post"]["responses"]
     assert "403" in paths["/documents/{document_id}"]["delete"]["responses"]
     assert "403" not in paths["/ask"]["post"]["responses"]
+
+
+# An ISO 8601 date and time with no zone after it: what a naive datetime serialises to.
+NAIVE_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
+
+
+def _naive_datetimes(value: Any, where: str) -> list[str]:
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _naive_datetimes(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _naive_datetimes(v, f"{where}[{i}]")]
+    return [f"{where}={value}"] if isinstance(value, str) and NAIVE_DATETIME.match(value) else []
+
+
+def test_every_datetime_the_api_returns_carries_its_timezone(client: TestClient) -> None:
+    """Issue 11: SQLite hands back naive values; documents were not the only ones shown."""
+    calls = [
+        ("PUT", "/buckets/b-visible/schedule", {"every": "1h"}),
+        ("POST", "/buckets/b-visible/refresh", None),
+        ("POST", "/keys", {"team": "edge", "name": "dated", "roles": ["eng"], "ttl_days": 30}),
+        ("GET", "/buckets/b-visible", None),
+        ("GET", "/buckets/b-visible/schedule", None),
+        ("GET", "/buckets/b-visible/refreshes", None),
+        ("GET", "/keys", None),
+        ("GET", "/reindex", None),
+        ("GET", "/audit", None),
+        ("GET", "/documents", None),
+    ]
+    naive, dated = [], 0
+    for method, path, body in calls:
+        resp = client.request(method, path, json=body, headers=auth(ADMIN_KEY))
+        assert resp.status_code < 300, (method, path, resp.text)
+        naive += _naive_datetimes(resp.json(), f"{method} {path}")
+        dated += len(re.findall(r'"\d{4}-\d\d-\d\dT\d\d:\d\d', resp.text))
+    assert dated >= len(calls)  # the responses do hold datetimes
+    assert naive == []

@@ -53,6 +53,7 @@ from kernel.errors import NotFoundError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
 from retrieval.encoders import DenseEncoder
+from retrieval.index.base import SearchFilter
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.service
@@ -302,6 +303,27 @@ def test_narrowed_roles_apply_while_the_new_content_fails_to_parse(
     machine.ingest_fully(name="memo.md")  # fails: random bytes
     assert machine.runtime.registry.get(document_id_for(BUCKET, "memo.md")).status == "failed"
     machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def test_a_narrowing_reaches_the_index_payload_before_registration_returns(
+    machine: AccessMachine,
+) -> None:
+    """Not only the registry gate: the index filter itself stops offering the old chunks,
+    so they no longer take places in a public key's top-k (issue 11, leak 1)."""
+    machine.upload(name="memo.md", roles=("hr", "public"), good=True)
+    machine.ingest_fully(name="memo.md")
+    doc_id = document_id_for(BUCKET, "memo.md")
+    index, query = machine.deps.index, machine.deps.dense.embed_one(QUESTION)
+
+    def payload_roles(roles: frozenset[str]) -> list[tuple[str, ...]]:
+        flt = SearchFilter(roles=roles, document_ids=frozenset({doc_id}))
+        hits = index.search(dense=query, sparse=None, flt=flt, limit=50, mode="dense")
+        return [tuple(h.payload["roles"]) for h in hits]
+
+    assert payload_roles(frozenset({"public"}))  # served to public before the change
+    machine.upload(name="memo.md", roles=("hr",), good=False)  # queued, never parsed
+    assert payload_roles(frozenset({"public"})) == []
+    assert set(payload_roles(frozenset({"hr"}))) == {("hr",)}  # still served to hr alone
 
 
 def test_narrowed_roles_of_an_email_narrow_its_attachments(machine: AccessMachine) -> None:

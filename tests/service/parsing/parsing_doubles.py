@@ -50,6 +50,8 @@ class MisbehavingParser:
             if command == "litter-and-sleep":
                 time.sleep(300)
         text = f"{argument} (pid {os.getpid()})"
+        if command == "litter":  # the modes the files were made with, for the test to check
+            text += f" (modes {_modes(Path(argument).parent)})"
         return ParsedDocument(format="txt", elements=(Element(kind="text", text=text),))
 
 
@@ -62,6 +64,11 @@ def _litter() -> str:
     Path(folder, "page.png").write_bytes(b"image")
     subprocess.run(["sh", "-c", 'echo image > "${TMPDIR:-/tmp}/tess_helper.png"'], check=True)
     return name
+
+
+def _modes(folder: Path) -> str:
+    """Permission bits of everything under ``folder``, e.g. ``600 700 600 600``."""
+    return " ".join(f"{p.stat().st_mode & 0o777:o}" for p in sorted(folder.rglob("*")))
 
 
 def broken_factory() -> MisbehavingParser:

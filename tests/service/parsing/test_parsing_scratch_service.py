@@ -55,7 +55,11 @@ def test_temporary_files_go_to_a_private_folder_cleared_after_each_document(
         scratch_dir=scratch,
         parser_factory=MisbehavingParser,
     ) as isolated:
-        left_at = Path(isolated.parse(order(tmp_path, "litter")).text.split(" (pid ")[0])
+        text = isolated.parse(order(tmp_path, "litter")).text
+        left_at = Path(text.split(" (pid ")[0])
+        # Files 0600 and folders 0700, a helper program's too (tesseract's tess_* was 0644).
+        modes = text.split(" (modes ")[1].rstrip(")").split()
+        assert len(modes) == 4 and set(modes) <= {"600", "700"}, modes
         child = isolated.child_pid
         assert child is not None
         assert left_at.parent == scratch / str(child)
