@@ -3,7 +3,10 @@
 The line names the route template (never the raw path, which carries ids and names)
 and the key's fingerprint (never the key); the query string is not logged at all.
 An incoming ``X-Request-ID`` is kept when it is short and plain, so a proxy's id
-follows the request; otherwise one is generated. Either way it is echoed back.
+follows the request; otherwise one is generated. Either way it is echoed back, and it
+is the current request id (``observability.log_context``) for the request's duration:
+every log line written while serving it, and every task it sends, carries it. With
+tracing on, the request's span (named by the route template) is current meanwhile.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import PRINCIPAL_STATE_KEY
 from api.deps import AppServices
 from api.route_lookup import RouteLookup
+from observability.log_context import request_id_scope
+from observability.tracing import request_span
 from retrieval.access import Principal
 
 log = logging.getLogger("ragline.access")
@@ -58,7 +63,8 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = request_id_from(Headers(scope=scope))
+        incoming = Headers(scope=scope)
+        request_id = request_id_from(incoming)
         state = scope.setdefault("state", {})
         state[REQUEST_ID_STATE_KEY] = request_id
         status = 500
@@ -72,19 +78,26 @@ class AccessLog:
                 msg = {**msg, "headers": headers}
             await send(msg)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            route = self.routes.template(scope)
-            principal = state.get(PRINCIPAL_STATE_KEY)
-            log.info(
-                "%s %s %d %.1fms key=%s request_id=%s",
-                scope["method"],
-                route,
-                status,
-                seconds * 1000,
-                principal.key_id if isinstance(principal, Principal) else "-",
-                request_id,
-            )
-            _observe(scope, route, status, seconds)
+        method = scope["method"]
+        with (
+            request_id_scope(request_id),
+            request_span(method, incoming, request_id) as span,
+        ):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                seconds = time.perf_counter() - started
+                route = self.routes.template(scope)
+                principal = state.get(PRINCIPAL_STATE_KEY)
+                if span is not None:
+                    span.finish(method, route, status)
+                log.info(
+                    "%s %s %d %.1fms key=%s request_id=%s",
+                    method,
+                    route,
+                    status,
+                    seconds * 1000,
+                    principal.key_id if isinstance(principal, Principal) else "-",
+                    request_id,
+                )
+                _observe(scope, route, status, seconds)

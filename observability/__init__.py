@@ -1,1 +1,1 @@
-"""Observability: Prometheus metrics, latency objectives, and what they are measured on."""
+"""Observability: Prometheus metrics, latency objectives, JSON logs and optional traces."""

@@ -2,13 +2,17 @@
 
 It implements ``answer.ports.AnswerObserver`` structurally (observability may not import
 ``answer``): the answer is read through the narrow `ObservedAnswer` protocol below.
+The same stage timings become the answer's spans while tracing is on
+(:mod:`observability.answer_tracing`): one set of timers, two readers.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from observability.answer_tracing import trace_answer
 from observability.metrics import Metrics
 
 __all__ = ["AnswerMetrics", "ObservedAnswer", "degraded_reason_code", "outcome_of"]
@@ -86,10 +90,12 @@ class AnswerMetrics:
         self._m = metrics
 
     def observe(self, answer: ObservedAnswer, stages: Mapping[str, float], team: str) -> None:
+        stages_ended_ns = time.time_ns()
         m = self._m
+        outcome = outcome_of(answer)
         for stage, seconds in stages.items():
             m.answer_stage_duration.labels(stage).observe(seconds)
-        m.answers.labels(answer.model, team, outcome_of(answer)).inc()
+        m.answers.labels(answer.model, team, outcome).inc()
         m.grounding_score.observe(answer.grounding.score)
         if answer.degraded:
             m.degraded_answers.labels(degraded_reason_code(answer.degraded_reason)).inc()
@@ -100,3 +106,12 @@ class AnswerMetrics:
             m.llm_tokens.labels(answer.model, team, "prompt").inc(usage.prompt_tokens)
             m.llm_tokens.labels(answer.model, team, "completion").inc(usage.completion_tokens)
             m.llm_cost.labels(answer.model, team).inc(usage.cost_usd)
+        trace_answer(
+            stages,
+            stages_ended_ns,
+            {
+                "ragline.answer.outcome": outcome,
+                "ragline.answer.model": answer.model,
+                "ragline.answer.grounding": answer.grounding.score,
+            },
+        )

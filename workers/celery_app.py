@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from celery import Celery
 
 from kernel.settings import Settings
+from workers.task_context import connect_task_context
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestionDeps
@@ -154,5 +155,8 @@ def create_celery(
     )
     # Tasks are defined with shared_task; importing the module binds them to this app.
     import workers.tasks  # noqa: F401
+
+    # Every task sent and run carries the request id and trace of what sent it.
+    connect_task_context()
 
     return app

@@ -39,6 +39,9 @@ def ingest_document_task(self: Any, document_id: str) -> str:
     if runtime is None:
         raise RuntimeError("worker started without a runtime (see workers.embedded)")
     deps = runtime.ingestion
+    # With the request id of the upload that sent it (workers.task_context): one id from
+    # the access line to the document's outcome.
+    log.info("ingesting document %s (attempt %d)", document_id, self.request.retries + 1)
     try:
         result = ingest_document(deps, document_id)
     except NotFoundError:
@@ -50,6 +53,13 @@ def ingest_document_task(self: Any, document_id: str) -> str:
         log.exception("ingestion of %s crashed", document_id)
         record_unexpected_failure(deps, document_id, exc)
         return "failed"
+    log.info(
+        "document %s ingested: %s (%d chunks, %d attachments)",
+        document_id,
+        result.outcome,
+        result.chunks,
+        len(result.children),
+    )
     for child in result.children:
         enqueue_registered(self.app, runtime.registry, child)
     return result.outcome

@@ -59,8 +59,6 @@ def test_configured_keys_suppress_the_local_key(tmp_path: Path) -> None:
 def test_log_level_is_read_validated_and_used_by_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import logging
-
     from typer.testing import CliRunner
 
     from kernel.settings import get_settings
@@ -72,8 +70,13 @@ def test_log_level_is_read_validated_and_used_by_the_cli(
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, log_level="chatty")
 
-    seen: list[int] = []
-    monkeypatch.setattr(logging, "basicConfig", lambda **kw: seen.append(kw["level"]))
+    seen: list[str] = []
+
+    def configure(settings: Settings | None, level: str | None = None) -> None:
+        assert settings is not None  # read even when the level is given (for the format)
+        seen.append((level or settings.log_level).upper())
+
+    monkeypatch.setattr(cli, "configure_logging", configure)
     get_settings.cache_clear()
     try:
         runner = CliRunner()
