@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import PRINCIPAL_STATE_KEY, KeyRing
 from api.errors import error_body
 from api.route_lookup import RouteLookup
+from api.routes.console import is_asset_path
 from kernel.errors import (
     AuthenticationError,
     DependencyUnavailableError,
@@ -27,8 +28,9 @@ from kernel.errors import (
 )
 from kernel.settings import LimitSettings
 
+# "/" is the web console's page; its scripts and styles (is_asset_path) hold no data either.
 PUBLIC_PATHS = frozenset(
-    {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {"/", "/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
 UPLOAD_ROUTES = frozenset({"/buckets/{name}/documents"})
 # Served without a key when RAGLINE_METRICS__PUBLIC is true (Prometheus scrapes it).
@@ -80,7 +82,8 @@ class EdgeGuard:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path in PUBLIC_PATHS or is_asset_path(path):
             await self.app(scope, receive, send)
             return
         config: EdgeConfig = scope["app"].state.edge
