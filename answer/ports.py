@@ -102,3 +102,53 @@ class AnswerObserver(Protocol):
     """
 
     def observe(self, answer: Answer, stages: Mapping[str, float], team: str) -> None: ...
+
+
+class ReleaseAssignment(Protocol):
+    """What a release changes for one request (``releases.router.Assignment``).
+
+    None in a field means: as the service is configured. ``release_id`` None: no
+    release is current yet, the service's own settings answer.
+    """
+
+    @property
+    def release_id(self) -> str | None: ...
+    @property
+    def version(self) -> int | None: ...
+    @property
+    def arm(self) -> str: ...
+    @property
+    def prompt(self) -> ResolvedPrompt | None: ...
+    @property
+    def route(self) -> str | None: ...
+    @property
+    def extractive(self) -> bool: ...
+    @property
+    def top_k(self) -> int | None: ...
+    @property
+    def fusion(self) -> str | None: ...
+    @property
+    def dense_weight(self) -> float | None: ...
+    @property
+    def min_relevance(self) -> float | None: ...
+    @property
+    def min_grounding(self) -> float | None: ...
+
+
+class ReleaseRouting(Protocol):
+    """Picks the release a caller's request answers with, and counts how it went
+    (``releases.router.ReleaseRouter``): what the rollout's gates judge."""
+
+    def assign(self, principal: Principal) -> ReleaseAssignment | None: ...
+
+    def count(
+        self,
+        assignment: ReleaseAssignment,
+        *,
+        error: bool,
+        degraded: bool = False,
+        abstained: bool = False,
+        grounding: float | None = None,
+        latency_s: float = 0.0,
+        cost_usd: float = 0.0,
+    ) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid
@@ -13,14 +14,29 @@ from typing import Protocol
 from answer.extractive import compose, select_sentences
 from answer.generated import PromptRef, draft
 from answer.grounding import Grounding, ground
-from answer.ports import AnswerObserver, BudgetVerdict, GenerationDeps, PiiRedaction, PiiScreen
+from answer.ports import (
+    AnswerObserver,
+    BudgetVerdict,
+    GenerationDeps,
+    PiiRedaction,
+    PiiScreen,
+    ReleaseAssignment,
+    ReleaseRouting,
+)
+from answer.release_variant import release_deps
 from answer.sentence_cache import SentenceVectorCache
 from generation.gateway import GenerationFailedError, OnToken
-from kernel.errors import BudgetExceededError, DependencyUnavailableError, InvalidInputError
+from kernel.errors import (
+    BudgetExceededError,
+    DependencyUnavailableError,
+    InvalidInputError,
+    RaglineError,
+)
 from kernel.settings import AnswerSettings
 from retrieval.access import Principal, RequestedFilters, search_filter
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievedChunk
+from retrieval.index.base import Fusion
 
 EXTRACTIVE_MODEL = "extractive"
 ABSTENTION = "I could not find a grounded answer to this question in the documents you can access."
@@ -71,6 +87,15 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseRef:
+    """The release that answered, and whether as the candidate or as the current one."""
+
+    id: str
+    version: int
+    arm: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     answer_id: str
     text: str
@@ -90,6 +115,8 @@ class Answer:
     budget_warnings: tuple[str, ...] = ()
     # What the low-grounding policy did: None, "flagged", "abstained" or "extractive".
     grounding_action: str | None = None
+    # The release whose bundle answered (``releases``); None: the service's own settings.
+    release: ReleaseRef | None = None
 
 
 class AnswerService:
@@ -107,6 +134,7 @@ class AnswerService:
         block_pii_questions: bool = False,
         review: ReviewOffer | None = None,
         observer: AnswerObserver | None = None,
+        releases: ReleaseRouting | None = None,
     ) -> None:
         self._retriever = retriever
         self._dense = dense
@@ -120,6 +148,10 @@ class AnswerService:
         self._block_pii_questions = block_pii_questions
         self._review = review
         self._observer = observer
+        self._releases = releases
+        # One variant of this service per release and arm (its bundle applied).
+        self._variants: dict[tuple[str, str], AnswerService] = {}
+        self._release: ReleaseRef | None = None
 
     @property
     def generates(self) -> bool:
@@ -134,6 +166,102 @@ class AnswerService:
         top_k: int | None = None,
         filters: RequestedFilters | None = None,
         on_token: OnToken | None = None,
+    ) -> Answer:
+        """Answer as the release the caller is assigned to, and count how it went."""
+        routing = self._releases
+        assignment = routing.assign(principal) if routing is not None else None
+        service = self if assignment is None else self._variant(assignment)
+        started = time.perf_counter()
+        try:
+            answer = service._answer(
+                principal, question, top_k=top_k, filters=filters, on_token=on_token
+            )
+        except (InvalidInputError, BudgetExceededError):
+            raise  # the caller's doing, not the release's
+        except Exception as exc:
+            if routing is not None and assignment is not None:
+                counted = isinstance(exc, DependencyUnavailableError) or not isinstance(
+                    exc, RaglineError
+                )
+                if counted:
+                    routing.count(assignment, error=True, latency_s=time.perf_counter() - started)
+            raise
+        if routing is not None and assignment is not None:
+            routing.count(
+                assignment,
+                error=False,
+                degraded=answer.degraded,
+                abstained=not answer.found,
+                grounding=answer.grounding.score if answer.found else None,
+                latency_s=answer.latency_ms / 1000,
+                cost_usd=answer.usage.cost_usd if answer.usage else 0.0,
+            )
+        return answer
+
+    def with_release(self, assignment: ReleaseAssignment) -> AnswerService:
+        """This service answering every caller as ``assignment``'s release, uncounted:
+        how the eval gate runs a release's bundle over the golden set."""
+        return self._variant(assignment)
+
+    def _variant(self, assignment: ReleaseAssignment) -> AnswerService:
+        """This service with ``assignment``'s bundle applied, kept per release and arm."""
+        if assignment.release_id is None or assignment.version is None:
+            return self  # no release current yet: the service's own settings
+        key = (assignment.release_id, assignment.arm)
+        found = self._variants.get(key)
+        if found is not None:
+            return found
+        variant = copy.copy(self)
+        variant._releases, variant._variants = None, {}
+        variant._release = ReleaseRef(assignment.release_id, assignment.version, assignment.arm)
+        updates: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("min_relevance", assignment.min_relevance),
+                ("min_grounding", assignment.min_grounding),
+            )
+            if value is not None
+        }
+        if assignment.prompt is not None:
+            updates["prompt_name"] = assignment.prompt.name
+        if updates:
+            variant._settings = self._settings.model_copy(update=updates)
+        if assignment.top_k is not None:
+            variant._default_top_k = assignment.top_k
+        if assignment.fusion is not None or assignment.dense_weight is not None:
+            config = self._retriever.config
+            fusion = config.fusion
+            retriever = copy.copy(self._retriever)
+            retriever.config = replace(
+                config,
+                fusion=Fusion(
+                    method="rrf" if (assignment.fusion or fusion.method) == "rrf" else "convex",
+                    dense_weight=fusion.dense_weight
+                    if assignment.dense_weight is None
+                    else assignment.dense_weight,
+                    rrf_k=fusion.rrf_k,
+                ),
+            )
+            variant._retriever = retriever
+        if assignment.extractive:
+            variant._generation = None
+        elif self._generation is not None:
+            variant._generation = release_deps(
+                self._generation, assignment.prompt, assignment.route
+            )
+        if len(self._variants) > 64:  # releases come and go: never grow without bound
+            self._variants.clear()
+        self._variants[key] = variant
+        return variant
+
+    def _answer(
+        self,
+        principal: Principal,
+        question: str,
+        *,
+        top_k: int | None,
+        filters: RequestedFilters | None,
+        on_token: OnToken | None,
     ) -> Answer:
         started = time.perf_counter()
         question = " ".join(question.split())
@@ -161,7 +289,7 @@ class AnswerService:
             with _stage(stages, "extract"):
                 outcome = self._extract(question, chunks, stages=stages)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms)
+        answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms, release=self._release)
         with _stage(stages, "record"):
             self._record(answer, principal, question, redaction, chunks, k, filters)
             self._offer_for_review(answer)
@@ -356,6 +484,13 @@ class AnswerService:
                     if filters and filters.doc_types
                     else None,
                     "bucket": sorted(filters.buckets) if filters and filters.buckets else None,
+                },
+                "release": None
+                if answer.release is None
+                else {
+                    "id": answer.release.id,
+                    "version": answer.release.version,
+                    "arm": answer.release.arm,
                 },
             },
             chunk_ids=[c.chunk_id for c in chunks],

@@ -26,6 +26,7 @@ from api.routes import (
     audit,
     buckets,
     budgets,
+    console,
     documents,
     feedback,
     health,
@@ -34,6 +35,7 @@ from api.routes import (
     prompts,
     refresh,
     reindex,
+    releases,
     review,
     slo,
 )
@@ -75,6 +77,7 @@ def build_app(open_services: OpenServices) -> FastAPI:
         documents,
         budgets,
         prompts,
+        releases,
         keys,
         feedback,
         review,
@@ -85,6 +88,8 @@ def build_app(open_services: OpenServices) -> FastAPI:
         app.include_router(module.router)
         api_routes += [r for r in module.router.routes if isinstance(r, APIRoute)]
     install_error_responses(app, api_routes)
+    # The web console's page and files: not in the OpenAPI spec (not JSON), no key needed.
+    app.include_router(console.router)
     routes = RouteLookup(api_routes)
     # Added last runs first: the access log wraps the guard, so refusals are logged too.
     app.add_middleware(EdgeGuard, routes=routes)

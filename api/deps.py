@@ -24,6 +24,7 @@ from kernel.settings import ADMIN_ROLE, KeyIdentity, Settings
 from observability.latency_slo import LatencyWindow
 from observability.metrics import Metrics
 from prompts.book import PromptBook
+from releases.service import ReleaseService
 from retrieval.access import Principal
 from usage.budgets import BudgetGuard
 
@@ -50,6 +51,8 @@ class AppServices:
     enqueue_reindex: Callable[[str], None]
     # Versioned prompts, labels and traffic splits (prompts.book).
     prompts: PromptBook
+    # Releases with staged rollout and gates (releases.service).
+    releases: ReleaseService
     # The human review queue and answer feedback (governance.review).
     review: ReviewQueue
     # The hash-chained audit log (governance.audit_log): events and answer records.
@@ -124,6 +127,10 @@ def _prompts(services: ServicesDep) -> PromptBook:
     return services.prompts
 
 
+def _releases(services: ServicesDep) -> ReleaseService:
+    return services.releases
+
+
 def _review(services: ServicesDep) -> ReviewQueue:
     return services.review
 
@@ -148,6 +155,7 @@ EnqueueRefreshDep = Annotated[Callable[[str], None], Depends(_enqueue_refresh)]
 ReindexRunsDep = Annotated[ReindexLog, Depends(_reindex_runs)]
 EnqueueReindexDep = Annotated[Callable[[str], None], Depends(_enqueue_reindex)]
 PromptsDep = Annotated[PromptBook, Depends(_prompts)]
+ReleasesDep = Annotated[ReleaseService, Depends(_releases)]
 ReviewDep = Annotated[ReviewQueue, Depends(_review)]
 AuditDep = Annotated[AuditTrail, Depends(_audit)]
 BudgetsDep = Annotated[BudgetGuard | None, Depends(get_budget_guard)]

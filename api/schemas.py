@@ -204,6 +204,12 @@ class PromptOut(BaseModel):
     label: str
 
 
+class ReleaseRefOut(BaseModel):
+    id: str = Field(description="The release whose bundle answered, e.g. rel-3.")
+    version: int
+    arm: str = Field(description="candidate (being rolled out) or current.")
+
+
 class AskResponse(BaseModel):
     answer_id: str
     answer: str
@@ -231,6 +237,11 @@ class AskResponse(BaseModel):
         description="What the low-grounding policy did: flagged, abstained or extractive.",
     )
     budget_warnings: list[str] = Field(default_factory=list)
+    release: ReleaseRefOut | None = Field(
+        default=None,
+        description="The release that answered (`ragline release`); null: no release is"
+        " current yet and the service's own settings answered.",
+    )
 
 
 class ErrorBody(BaseModel):

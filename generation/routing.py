@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.models_config import Deployment, ModelsFile, Tier
+from kernel.models_config import TIERS, Deployment, ModelsFile, Tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,10 @@ class RouteRequest:
     policies: tuple[BucketPolicy, ...] = ()
     # A budget's hard limit with `on_hard_limit: downgrade`.
     downgrade: bool = False
+    # A release's model route (``releases``): a tier, which stands in for the default
+    # tier, or a deployment, whose chain (it, then its fallbacks) is used; None: the
+    # rules above. A budget's downgrade still wins, and so does residency.
+    route: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ def choose_tier(models: ModelsFile, request: RouteRequest) -> Tier:
     if tiers:
         # A bucket that asks for the frontier tier wins over one content with fast.
         return "frontier" if "frontier" in tiers else "fast"
+    if request.route in TIERS:
+        return "fast" if request.route == "fast" else "frontier"
     if routing.fast_below_chars and request.question_chars < routing.fast_below_chars:
         return "fast"
     return routing.default_tier
@@ -92,6 +98,11 @@ def plan_route(models: ModelsFile, request: RouteRequest) -> RoutePlan:
         raise NoRouteError(f"no deployment is configured in region {region}")
     # The first of the tier; with none of the tier allowed, the first allowed at all.
     first = next((d for d in eligible if d.tier == tier), eligible[0])
+    if request.route is not None and request.route not in TIERS and not request.downgrade:
+        pinned = next((d for d in eligible if d.name == request.route), None)
+        if pinned is None:
+            raise NoRouteError(f"the release's deployment {request.route} may not answer this")
+        first = pinned
     chain = [first.name]
     for name in models.routing.fallbacks.get(first.name, []):
         if name not in chain and allowed(models.deployment(name)):

@@ -298,6 +298,76 @@ class MetricsSettings(BaseModel):
         return value
 
 
+class ReleaseSettings(BaseModel):
+    """Staged rollout of releases with gates (``releases``).
+
+    A release advances through ``stages`` (percent of callers, the last one 100: it
+    becomes current) once it has held a stage for ``hold_s`` seconds and
+    ``hold_requests`` answers, and every gate passes; a gate that fails, judged once
+    the candidate has ``min_requests`` answers in the stage, rolls it back.
+    """
+
+    stages: list[int] = Field(default_factory=lambda: [5, 25, 100], min_length=1)
+    hold_s: float = Field(default=900.0, ge=0)
+    hold_requests: int = Field(default=200, ge=0)
+    min_requests: int = Field(default=50, ge=1)
+    # Who sticks to a release: each key (default), or every key of a team together.
+    sticky: Literal["key", "team"] = "key"
+    # Gates, candidate against current over the same stage: the most each may be worse.
+    max_error_rate_increase: float = Field(default=0.02, ge=0, le=1)
+    max_degraded_rate_increase: float = Field(default=0.05, ge=0, le=1)
+    max_abstention_rate_increase: float = Field(default=0.10, ge=0, le=1)
+    max_grounding_drop: float = Field(default=0.05, ge=0, le=1)
+    # p95 latency and cost per request may grow by this factor, plus the slack.
+    max_p95_latency_ratio: float = Field(default=1.5, ge=1)
+    latency_slack_s: float = Field(default=0.25, ge=0)
+    max_cost_ratio: float = Field(default=1.5, ge=1)
+    cost_slack_usd: float = Field(default=0.0005, ge=0)
+    # How long a process serves from the rollout it last read, and how often it writes
+    # its counters of answers per release to the database.
+    cache_s: float = Field(default=2.0, gt=0, le=300)
+    flush_s: float = Field(default=5.0, gt=0, le=300)
+    # The answers golden set run through each release's bundle when it starts (and
+    # through the current one's), compared metric by metric; None: no eval gate.
+    eval_golden: Path | None = None
+    eval_tolerance: float = Field(default=0.02, ge=0, le=1)
+
+    @field_validator("stages")
+    @classmethod
+    def _rising_to_100(cls, value: list[int]) -> list[int]:
+        if any(not 0 < s <= 100 for s in value) or value != sorted(set(value)):
+            raise ValueError("release stages must be rising percents in 1..100")
+        if value[-1] != 100:
+            raise ValueError("the last release stage must be 100")
+        return value
+
+
+class LogSettings(BaseModel):
+    """How log lines are written (``ragline.logging_setup``); the level is ``log_level``."""
+
+    # "text": one human-readable line per record (the default, for a terminal);
+    # "json": one JSON object per line with ts, level, logger, message, request_id
+    # and the record's extras, for a log pipeline (what infra/ sets).
+    format: Literal["text", "json"] = "text"
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces (``observability.tracing``): off unless an endpoint is set.
+
+    Unset, no tracer provider, exporter or span is ever created.
+    """
+
+    # The collector's OTLP/HTTP endpoint, e.g. http://otel-collector:4318 (spans go to
+    # its /v1/traces; a URL already ending in /v1/traces is used as it is).
+    otlp_endpoint: str | None = None
+    service_name: str = "ragline"
+    # Share of traces started here that are kept; a request that arrives with a
+    # W3C traceparent follows its caller's decision.
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Seconds to wait for the collector on each export.
+    export_timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAGLINE_", env_nested_delimiter="__", extra="ignore"
@@ -327,6 +397,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     review: ReviewSettings = ReviewSettings()
     metrics: MetricsSettings = MetricsSettings()
+    log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
+    releases: ReleaseSettings = ReleaseSettings()
     # WARNING keeps the CLI's progress bars readable; servers in production set INFO
     # to get the access log (one line per request).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import threading
@@ -20,14 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kernel.errors import ConfigurationError, DependencyUnavailableError, RaglineError
-from kernel.settings import PiiSettings, Settings, ensure_local_key, get_settings
+from kernel.settings import Settings, ensure_local_key, get_settings
 from ragline.audit_cli import audit_app
 from ragline.cost_cli import cost
 from ragline.db_cli import db_app
 from ragline.eval_cli import eval_app
 from ragline.keys_cli import keys_app
-from ragline.log_masking import mask_pii_in_logs
+from ragline.logging_setup import configure_logging
 from ragline.prompts_cli import prompts_app
+from ragline.release_cli import release_app
 from ragline.review_cli import review_app
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(release_app, name="release")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -70,13 +71,16 @@ def _main(
         typer.Option(help="DEBUG, INFO, WARNING or ERROR (default: RAGLINE_LOG_LEVEL)."),
     ] = None,
 ) -> None:
-    settings = None if log_level else _settings()
-    level = log_level.upper() if log_level else settings.log_level if settings else "WARNING"
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    mask_pii_in_logs(settings.pii if settings else PiiSettings())
-    # boto's DEBUG lines carry the S3 access key id and request signatures.
-    for chatty in ("botocore", "boto3", "urllib3"):
-        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    settings: Settings | None
+    if log_level:  # the level is given: a configuration that does not load is not fatal here
+        try:
+            settings = get_settings()
+        except (ValueError, ConfigurationError):
+            settings = None
+    else:
+        settings = _settings()
+    # Text or JSON (RAGLINE_LOG__FORMAT), PII and secrets masked, the request id on each line.
+    configure_logging(settings, log_level)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -112,7 +116,8 @@ def serve(
             target=_run_demo, args=(base_url, key), name="ragline-demo", daemon=True
         ).start()
     console.print(f"ragline serving on {base_url} (API docs: {base_url}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn's loggers write through the handler configure_logging set.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", log_config=None)
 
 
 @app.command()

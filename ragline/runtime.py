@@ -39,7 +39,13 @@ from observability.ingest_metrics import IngestMetrics
 from observability.metrics import Metrics
 from prompts.book import PromptBook
 from ragline.generation_wiring import Generating, open_generation
+from ragline.release_eval import GoldenEval
 from ragline.schema import ensure_schema
+from releases.book import ReleaseBook
+from releases.model import known_routes
+from releases.router import ReleaseRouter
+from releases.service import ReleaseService
+from releases.tally import Tally
 from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
@@ -73,6 +79,9 @@ class Runtime:
     generating: Generating | None
     # This process's Prometheus series, on a registry of its own.
     metrics: Metrics
+    # Releases with staged rollout and gates; the router picks each request's release.
+    releases: ReleaseService
+    release_router: ReleaseRouter
     _closed: bool = field(default=False, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -221,6 +230,23 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         AuditedAnswers(audit, settings.audit),
         redact=partial(redact_text, pii),
     )
+    release_book = ReleaseBook(registry.engine)
+    tally = Tally()
+    release_router = ReleaseRouter(release_book, settings.releases, prompts, tally)
+    releases = ReleaseService(
+        release_book,
+        settings.releases,
+        audit,
+        prompts,
+        known_routes(
+            None
+            if generating is None
+            else [(d.name, d.tier) for d in generating.models.deployments]
+        ),
+        tally=tally,
+        on_change=release_router.invalidate,
+        evaluate=GoldenEval(settings, prompts, dense) if settings.releases.eval_golden else None,
+    )
     answers = AnswerService(
         retriever,
         dense,
@@ -233,6 +259,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         block_pii_questions=settings.pii.questions == "block",
         review=review,
         observer=AnswerMetrics(metrics),
+        releases=release_router,
     )
     refresh = settings.refresh
     return Runtime(
@@ -253,4 +280,6 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         review=review,
         generating=generating,
         metrics=metrics,
+        releases=releases,
+        release_router=release_router,
     )

@@ -9,9 +9,12 @@ schedules from the database.
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy.engine import Engine
 
 from governance.audit_log import AuditLog
 from governance.retention import Retention
@@ -22,11 +25,17 @@ from ingest.reindex_log import ReindexRuns
 from ingest.schedule_book import ScheduleBook as SqlScheduleBook
 from ingest.scheduling import fire_due_schedules
 from kernel.settings import Settings
+from prompts.book import PromptBook
+from ragline.release_eval import GoldenEval
 from ragline.runtime import open_registry
+from releases.book import ReleaseBook
+from releases.service import ReleaseService
 from workers.beat import Beat
 from workers.celery_app import create_celery
 from workers.resend import Resender
 from workers.tasks import enqueue_refresh
+
+log = logging.getLogger(__name__)
 
 
 def beat_for(
@@ -37,21 +46,45 @@ def beat_for(
     interval_s: float,
     resend: Callable[[datetime], object] | None = None,
     purge: Callable[[datetime], object] | None = None,
+    releases: Callable[[datetime], list[str]] | None = None,
 ) -> Beat:
     """``resend`` (distributed mode: ``workers.resend.Resender``) runs first on every tick,
     so work accepted while the broker was down reaches a worker once it is back.
     ``purge`` (``governance.retention.Retention.purge_if_due``) runs last: it purges the
-    audit log when ``purge_interval_s`` has passed since any process last did."""
+    audit log when ``purge_interval_s`` has passed since any process last did.
+    ``releases`` (``releases.service.ReleaseService.tick``) is the release controller:
+    it judges the staged release's gates, rolling it back or advancing it."""
 
     def tick(now: datetime) -> list[str]:
         if resend is not None:
             resend(now)
         started = fire_due_schedules(schedules, buckets, runs, enqueue, now)
+        if releases is not None:
+            try:
+                for decision in releases(now):
+                    log.warning("release controller: %s", decision)
+            except Exception:  # a release tick must not stop the purge after it
+                log.exception("release controller tick failed")
         if purge is not None:
             purge(now)
         return started
 
     return Beat(tick, interval_s)
+
+
+def release_controller(settings: Settings, engine: Engine) -> ReleaseService:
+    """The release controller of ``ragline beat``: gates and moves only (it creates no
+    release, so it needs no routes); API replicas write the counters it judges."""
+    prompts = PromptBook(engine)
+    return ReleaseService(
+        ReleaseBook(engine),
+        settings.releases,
+        AuditLog(engine),
+        prompts,
+        (),
+        # The eval gate loads the embedding model here, on the first release it judges.
+        evaluate=GoldenEval(settings, prompts) if settings.releases.eval_golden else None,
+    )
 
 
 def run_beat(settings: Settings) -> None:
@@ -68,6 +101,7 @@ def run_beat(settings: Settings) -> None:
         settings.refresh.beat_interval_s,
         resend=Resender(celery, registry, buckets, runs, ReindexRuns(engine)),
         purge=Retention(AuditLog(engine), settings.audit).purge_if_due,
+        releases=release_controller(settings, engine).tick,
     )
     # SIGTERM (a service manager, Kubernetes) ends the loop after the current tick,
     # so a firing is never cut between its claim and its message.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -22,8 +23,9 @@ from governance.retention import Retention
 from governance.tokens import TokenVerifier
 from kernel.settings import Settings, ensure_local_key, get_settings
 from observability.latency_slo import LatencyWindow
+from observability.tracing import start_tracing, stop_tracing
 from ragline.config_audit import record_configuration
-from ragline.log_masking import mask_pii_in_logs
+from ragline.logging_setup import ensure_logging
 from ragline.metrics_collectors import register_scrape_collectors
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
@@ -35,6 +37,9 @@ from workers.embedded import EmbeddedWorkers, requeue_unfinished
 from workers.health import IngestionReadiness, PingProbe, WorkerProbe
 from workers.tasks import enqueue_refresh, enqueue_registered, enqueue_reindex
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
 log = logging.getLogger(__name__)
 
 
@@ -44,20 +49,24 @@ def open_services(
     *,
     dense: DenseEncoder | None = None,
     prepare: Callable[[Runtime], None] | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Iterator[AppServices]:
     """Open the runtime, start the embedded workers, hand the API what it needs.
 
     ``dense`` lets tests share one loaded model; ``prepare`` sees the runtime before
-    any worker starts (tests use it to put a parser double in front of the pool).
+    any worker starts (tests use it to put a parser double in front of the pool);
+    ``span_exporter`` turns tracing on with that exporter (tests: an in-memory one).
     """
     ensure_local_key(settings)
-    mask_pii_in_logs(settings.pii)
+    ensure_logging(settings)
     runtime = open_runtime(settings, dense=dense)
     record_configuration(runtime.audit, settings)
     celery = create_celery(settings)
     workers: EmbeddedWorkers | None = None
     beat: Beat | None = None
     probe: WorkerProbe
+    # Before the embedded workers start: their task spans go to the same pipeline.
+    tracing = start_tracing(settings.tracing, "api", exporter=span_exporter)
     try:
         if settings.mode == "embedded":
 
@@ -95,9 +104,12 @@ def open_services(
                 start_refresh,
                 settings.refresh.beat_interval_s,
                 purge=Retention(runtime.audit, settings.audit).purge_if_due,
+                releases=runtime.releases.tick,
             )
             beat.start()
 
+        # This process's counts of answers per release, written every few seconds.
+        runtime.release_router.start_flushing()
         latency = LatencyWindow(settings.metrics.slos, settings.metrics.window_s)
         runtime.metrics.register(latency)
         register_scrape_collectors(runtime.metrics, runtime)
@@ -116,6 +128,7 @@ def open_services(
             reindex_runs=runtime.reindex_runs,
             enqueue_reindex=start_reindex,
             prompts=runtime.prompts,
+            releases=runtime.releases,
             review=runtime.review,
             audit=runtime.audit,
             erasure=AnswerErasure(runtime.audit),
@@ -127,12 +140,14 @@ def open_services(
         )
     finally:
         runtime.stop_long_tasks()
+        runtime.release_router.stop()
         if beat is not None:
             beat.stop()
         if workers is not None:
             workers.stop()
         celery.close()
         runtime.close()
+        stop_tracing(tracing)
 
 
 def create_app(
@@ -140,6 +155,9 @@ def create_app(
     *,
     dense: DenseEncoder | None = None,
     prepare: Callable[[Runtime], None] | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     resolved = settings or get_settings()
-    return build_app(lambda: open_services(resolved, dense=dense, prepare=prepare))
+    return build_app(
+        lambda: open_services(resolved, dense=dense, prepare=prepare, span_exporter=span_exporter)
+    )

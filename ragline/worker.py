@@ -31,6 +31,8 @@ from prometheus_client import start_http_server
 
 from kernel.errors import ConfigurationError
 from kernel.settings import Settings, get_settings
+from observability.tracing import Tracing, start_tracing, stop_tracing
+from ragline.logging_setup import configure_logging
 from ragline.parser_pool import use_parser_pool
 from ragline.runtime import Runtime, open_runtime
 from workers.celery_app import ALL_QUEUES, RaglineCelery, create_celery
@@ -50,6 +52,7 @@ class StandaloneCelery(RaglineCelery):
     settings: Settings
     opened: Runtime | None = None  # the runtime this process opened, to close at shutdown
     metrics_server: WSGIServer | None = None  # this process's /metrics, when a port is set
+    tracing: Tracing | None = None  # this process's trace pipeline, when tracing is on
 
 
 def create_worker_app(settings: Settings) -> StandaloneCelery:
@@ -96,6 +99,7 @@ def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
         raise
     app.runtime = app.opened = runtime
     _opened.add(runtime)
+    app.tracing = start_tracing(app.settings.tracing, "worker")
     log.info("worker runtime open (%d parser process(es))", parsers)
 
 
@@ -125,11 +129,26 @@ def _close_runtime(app: StandaloneCelery) -> None:
     runtime, app.runtime, app.opened = app.opened, None, None
     if runtime is not None:
         runtime.close()
+    tracing, app.tracing = app.tracing, None
+    stop_tracing(tracing)
 
 
 def _is_prefork(pool_cls: Any) -> bool:
     cls = get_implementation(pool_cls) if isinstance(pool_cls, str) else pool_cls
     return isinstance(cls, type) and issubclass(cls, PreforkPool)
+
+
+@signals.setup_logging.connect
+def _on_setup_logging(**_: Any) -> None:
+    """``celery -A ragline.worker worker``: ragline's logging, not Celery's (a receiver
+    here tells Celery to configure none). ``ragline worker`` configured it already."""
+    if logging.getLogger().handlers:
+        return
+    try:
+        settings: Settings | None = get_settings()
+    except (ValueError, ConfigurationError):
+        settings = None  # the worker itself will refuse the configuration, and say why
+    configure_logging(settings)
 
 
 @signals.worker_init.connect
@@ -190,5 +209,5 @@ def __getattr__(name: str) -> Any:
 if __name__ == "__main__":  # python -m ragline.worker [queue ...]
     import sys
 
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(get_settings(), "INFO")
     raise SystemExit(run_worker(get_settings(), sys.argv[1:] or ALL_QUEUES))

@@ -16,7 +16,8 @@ VENV="${RAGLINE_VENV:-.venv}"
 # (they start it when nothing answers on 127.0.0.1:6379).
 apt_packages=(tesseract-ocr tesseract-ocr-eng poppler-utils libmagic1
               libreoffice-writer-nogui libreoffice-impress-nogui redis-server
-              prometheus)  # promtool checks infra/prometheus/alerts.yml in the tests
+              prometheus   # promtool checks infra/prometheus/alerts.yml in the tests
+              chromium)    # the web console's Playwright tests run it headless
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -20,6 +20,7 @@ PACKAGES = [
     "evals",
     "governance",
     "observability",
+    "releases",
 ]
 
 

@@ -25,6 +25,7 @@ from api.schemas import (
     ErrorOut,
     GroundingOut,
     PromptOut,
+    ReleaseRefOut,
     UsageOut,
 )
 from retrieval.access import Principal, RequestedFilters
@@ -172,4 +173,9 @@ def _response(answer: Answer) -> AskResponse:
         citations_removed=answer.citations_removed,
         grounding_action=answer.grounding_action,
         budget_warnings=list(answer.budget_warnings),
+        release=None
+        if answer.release is None
+        else ReleaseRefOut(
+            id=answer.release.id, version=answer.release.version, arm=answer.release.arm
+        ),
     )

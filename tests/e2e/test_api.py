@@ -205,6 +205,14 @@ def test_unknown_doc_type_and_bucket_are_clear_errors(
         headers=auth(ADMIN_KEY),
     )
     assert resp.status_code == 422 and "poetry" in resp.json()["error"]["message"]
+    # The other door: a bucket may not be created with a type no chunker has.
+    resp = client.post(
+        "/buckets",
+        json={"name": "poems", "roles": ["public"], "doc_type": "poetry"},
+        headers=auth(ADMIN_KEY),
+    )
+    assert resp.status_code == 422 and "poetry" in resp.json()["error"]["message"]
+    assert client.get("/buckets/poems", headers=auth(ADMIN_KEY)).status_code == 404
     resp = client.post(
         "/buckets/nope/documents", files={"file": ("a.txt", b"x")}, headers=auth(ADMIN_KEY)
     )
@@ -268,6 +276,12 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "/prompts/{name}/labels/{label}": {"put"},
         "/prompts/{name}/rollback": {"post"},
         "/prompts/{name}/split": {"put", "delete"},
+        "/releases": {"get", "post"},
+        "/releases/current": {"get"},
+        "/releases/{release_id}": {"get"},
+        "/releases/{release_id}/start": {"post"},
+        "/releases/{release_id}/promote": {"post"},
+        "/releases/{release_id}/rollback": {"post"},
         "/keys": {"get", "post"},
         "/keys/{key_id}": {"get", "delete"},
         "/keys/{key_id}/rotate": {"post"},
@@ -328,8 +342,10 @@ def test_openapi_states_the_contract(client: TestClient) -> None:
         "grounding_action",
         "budget_warnings",
     }
+    # The release that answered: README, "Releases".
+    release_fields = {"release"}
     answer = components["AskResponse"]
-    assert set(answer["properties"]) == readme_fields | generation_fields
+    assert set(answer["properties"]) == readme_fields | generation_fields | release_fields
     assert set(answer["required"]) == readme_fields
     assert answer["properties"]["citations"]["items"] == {"$ref": ref + "Citation"}
     assert answer["properties"]["grounding"] == {"$ref": ref + "GroundingOut"}
