@@ -103,6 +103,22 @@ def _open_runtime(app: StandaloneCelery, parsers: int) -> None:
     log.info("worker runtime open (%d parser process(es))", parsers)
 
 
+def _open_or_exit(app: StandaloneCelery, parsers: int) -> None:
+    """Open the runtime, or stop the process saying why.
+
+    Celery logs and swallows an exception from a signal receiver, so a worker whose
+    runtime cannot open (database unreachable, schema behind, bad index) would report
+    ready and then fail every task it takes. SystemExit is not swallowed: the worker
+    exits non-zero, and its supervisor sees it.
+    """
+    try:
+        _open_runtime(app, parsers)
+    except Exception as exc:
+        log.critical("worker cannot start: %s", exc, exc_info=True)
+        # The detail is in the (masked) log line: an exception's text may hold a URL's password.
+        raise SystemExit(f"worker cannot start: {type(exc).__name__} (see the log)") from exc
+
+
 def _serve_metrics(app: StandaloneCelery) -> None:
     """Every process exposes its own series: this one's on ``metrics.worker_port``, if set.
 
@@ -165,7 +181,7 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
                 "prefork children cannot share one port"
             )
         return
-    _open_runtime(app, int(sender.concurrency or 1))
+    _open_or_exit(app, int(sender.concurrency or 1))
     _serve_metrics(app)
 
 
@@ -186,7 +202,7 @@ def _on_worker_shutdown(sender: Any, **_: Any) -> None:
 @signals.worker_process_init.connect
 def _on_child_init(**_: Any) -> None:
     if _prefork_app is not None:
-        _open_runtime(_prefork_app, 1)
+        _open_or_exit(_prefork_app, 1)
 
 
 @signals.worker_process_shutdown.connect
