@@ -17,10 +17,10 @@ from typing import Any
 
 from evals.answers_eval import evaluate_answers, load_golden
 from kernel.settings import Settings
-from prompts.book import PRODUCTION, PromptBook
+from prompts.book import PRODUCTION, PromptBook, ResolvedPrompt
 from ragline.eval_retrieval_cmd import scratch_settings
 from releases.model import Bundle, Release
-from releases.router import Assignment, PinnedPrompt, bundle_assignment
+from releases.router import Assignment, bundle_assignment
 from retrieval.encoders import DenseEncoder
 
 
@@ -65,9 +65,9 @@ class GoldenEval:
             return replace(found, route=None)
         return bundle_assignment(_as_release(bundle, "candidate"), self._pinned(bundle), arm="eval")
 
-    def _pinned(self, bundle: Bundle) -> PinnedPrompt:
+    def _pinned(self, bundle: Bundle) -> ResolvedPrompt:
         text = self._prompts.get(bundle.prompt_name, bundle.prompt_version)
-        return PinnedPrompt(text.name, text.version, "", text.system, text.user)
+        return ResolvedPrompt(text.name, text.version, "", text.system, text.user)
 
 
 def _as_release(bundle: Bundle, name: str) -> Release:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from kernel.settings import ReleaseSettings
+from prompts.book import ResolvedPrompt
 from releases.assignment import takes_candidate
 from releases.book import ReleaseBook, epoch_of
 from releases.model import BASELINE, EXTRACTIVE_ROUTE, Release
@@ -26,17 +27,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class PinnedPrompt:
-    """A release's prompt version, labelled with the release that pinned it."""
-
-    name: str
-    version: int
-    label: str
-    system: str
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
 class Assignment:
     """What one request answers with: ``answer.ports.ReleaseAssignment``."""
 
@@ -45,7 +35,7 @@ class Assignment:
     arm: str  # "candidate" or "current"
     epoch: str | None  # the stage being judged, when one is; None: nothing is counted
     tally_as: str  # the release id, or "baseline"
-    prompt: PinnedPrompt | None
+    prompt: ResolvedPrompt | None
     route: str | None
     extractive: bool
     top_k: int | None
@@ -76,7 +66,7 @@ class ReleaseRouter:
         self.tally = tally
         self._lock = threading.Lock()
         self._rollout: _Rollout | None = None
-        self._pinned: dict[tuple[str, int], PinnedPrompt] = {}
+        self._pinned: dict[tuple[str, int], ResolvedPrompt] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -181,13 +171,13 @@ class ReleaseRouter:
             prompt = self._pinned.get(key)
             if prompt is None:
                 got = self._prompts.get(*key)
-                prompt = PinnedPrompt(got.name, got.version, "", got.system, got.user)
+                prompt = ResolvedPrompt(got.name, got.version, "", got.system, got.user)
                 self._pinned[key] = prompt
         return bundle_assignment(release, prompt, arm=arm, epoch=epoch)
 
 
 def bundle_assignment(
-    release: Release, prompt: PinnedPrompt | None, *, arm: str, epoch: str | None = None
+    release: Release, prompt: ResolvedPrompt | None, *, arm: str, epoch: str | None = None
 ) -> Assignment:
     """What ``release``'s bundle changes, given its prompt version's text (None: extractive)."""
     bundle = release.bundle
@@ -196,7 +186,7 @@ def bundle_assignment(
     pinned = None
     if prompt is not None and not extractive:
         # Labelled with the release that pinned it (several releases may pin one version).
-        pinned = PinnedPrompt(prompt.name, prompt.version, release.id, prompt.system, prompt.user)
+        pinned = ResolvedPrompt(prompt.name, prompt.version, release.id, prompt.system, prompt.user)
     return Assignment(
         release_id=release.id,
         version=release.version,
