@@ -331,6 +331,9 @@ class ReleaseSettings(BaseModel):
     # through the current one's), compared metric by metric; None: no eval gate.
     eval_golden: Path | None = None
     eval_tolerance: float = Field(default=0.02, ge=0, le=1)
+    # The answer counts of a release that ended (rolled back or superseded) are kept
+    # this long, then deleted by the controller; a staged or current release's never.
+    tally_retention_s: float = Field(default=7 * 86400.0, ge=0)
 
     @field_validator("stages")
     @classmethod

@@ -45,6 +45,9 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "ragline_latency_sla_seconds",
         "ragline_latency_observed_seconds",
         "ragline_latency_sla_met",
+        "ragline_release_answers_total",
+        "ragline_release_stage_percent",
+        "ragline_release_rollbacks_total",
     }
 )
 """Every series name ragline exposes, including those computed at scrape by custom collectors."""
@@ -131,6 +134,13 @@ class Metrics:
             ["stage"],
             # Parsing may run to its limit (RAGLINE_LIMITS__PARSE_TIMEOUT_S, 120 s).
             buckets=INGEST_BUCKETS,
+            registry=r,
+        )
+
+        self.release_answers = Counter(
+            "ragline_release_answers_total",
+            "Answers given by each release (or the baseline), as candidate or current, by outcome.",
+            ["release", "arm", "outcome"],
             registry=r,
         )
 

@@ -1,8 +1,9 @@
 """Gauges read from the database when Prometheus scrapes, never kept up to date in memory.
 
-Document counts, index lag and budget spend are state of the registry's database, shared
-by every process: reading them at scrape time gives the true value without a background
-thread, and one process (the API's) exposes them so they are not summed across workers.
+Document counts, index lag, budget spend, and releases' stages and rollbacks are state
+of the registry's database, shared by every process: reading them at scrape time gives
+the true value without a background thread, and one process (the API's) exposes them so
+they are not summed across workers.
 
 A scrape must not fail because the database is down: a family that cannot be read is left
 out of that scrape (absent, not zero, so no alert mistakes an outage for a healthy
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +27,7 @@ from ingest.freshness import bucket_freshness
 from ingest.ports import Buckets, DocumentRegistry, RefreshLog
 from kernel.errors import DependencyUnavailableError
 from observability.metrics import Metrics
+from releases.book import ReleaseBook
 from usage.budgets import BudgetGuard, BudgetStatus
 
 if TYPE_CHECKING:
@@ -192,6 +194,64 @@ def _ratios(status: BudgetStatus) -> Iterator[tuple[str, float]]:
             yield period, spent / limit
 
 
+class ReleaseStage(Collector):
+    """``ragline_release_stage_percent{release}``: the staged release's share of traffic.
+
+    One series while a release is being rolled out, none otherwise (a release that
+    became current or was rolled back is no longer staged).
+    """
+
+    NAME = "ragline_release_stage_percent"
+    HELP = "Percent of callers the release being rolled out answers (its stage)."
+
+    def __init__(self, book: ReleaseBook) -> None:
+        self._book = book
+        self._reads = _Reads(self.NAME)
+
+    def describe(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self.NAME, self.HELP, labels=["release"])
+
+    def collect(self) -> Iterator[Metric]:
+        active = self._reads.attempt(self._book.active)
+        if active is None:
+            return
+        family = GaugeMetricFamily(self.NAME, self.HELP, labels=["release"])
+        staged = active[1]
+        if staged is not None:
+            family.add_metric([staged.id], staged.stage_percent)
+        yield family
+
+
+class ReleaseRollbacks(Collector):
+    """``ragline_release_rollbacks_total{automatic}``: every rollback ever decided.
+
+    Counted from the releases' events, not in the memory of the process that decided:
+    the controller may run in a worker that serves no ``/metrics``, a rollback by the
+    CLI runs in a process that exits at once, and every API replica then reports the
+    same total (alert on ``max``, never ``sum``). Both labels are always there, 0 until
+    the first rollback, so ``increase()`` sees the first one.
+    """
+
+    NAME = "ragline_release_rollbacks_total"
+    HELP = "Releases rolled back, by the controller (automatic) or by hand."
+
+    def __init__(self, book: ReleaseBook) -> None:
+        self._book = book
+        self._reads = _Reads(self.NAME)
+
+    def describe(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(self.NAME, self.HELP, labels=["automatic"])
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self._reads.attempt(self._book.rollback_counts)
+        if counts is None:
+            return
+        family = CounterMetricFamily(self.NAME, self.HELP, labels=["automatic"])
+        for automatic in (True, False):
+            family.add_metric([str(automatic).lower()], counts.get(automatic, 0))
+        yield family
+
+
 def register_scrape_collectors(metrics: Metrics, runtime: Runtime) -> None:
     """Put the database-backed gauges on ``metrics`` (the serving process's, once)."""
     metrics.register(DocumentCounts(runtime.registry))
@@ -203,5 +263,7 @@ def register_scrape_collectors(metrics: Metrics, runtime: Runtime) -> None:
             default_max_lag_s=runtime.settings.refresh.default_max_lag_s,
         )
     )
+    metrics.register(ReleaseStage(runtime.releases.book))
+    metrics.register(ReleaseRollbacks(runtime.releases.book))
     if runtime.generating is not None:
         metrics.register(BudgetRatios(runtime.generating.guard))

@@ -37,6 +37,7 @@ from kernel.settings import Settings
 from observability.answer_metrics import AnswerMetrics
 from observability.ingest_metrics import IngestMetrics
 from observability.metrics import Metrics
+from observability.release_metrics import ReleaseMetrics
 from prompts.book import PromptBook
 from ragline.generation_wiring import Generating, open_generation
 from ragline.release_eval import GoldenEval
@@ -232,7 +233,9 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     )
     release_book = ReleaseBook(registry.engine)
     tally = Tally()
-    release_router = ReleaseRouter(release_book, settings.releases, prompts, tally)
+    release_router = ReleaseRouter(
+        release_book, settings.releases, prompts, tally, observer=ReleaseMetrics(metrics)
+    )
     releases = ReleaseService(
         release_book,
         settings.releases,

@@ -5,7 +5,8 @@ processes deciding at once (two schedulers, an admin and the controller) cannot 
 move it: the second finds it moved and gets :class:`ConflictError`. Starting a
 release takes the one staged slot the same way: a partial unique index would be
 neater, but SQLite and PostgreSQL disagree on them, so the check and the move share a
-transaction that first locks the current row (PostgreSQL) or the database (SQLite).
+transaction that first takes a lock: an advisory lock on PostgreSQL, the database's
+write lock on SQLite (taken by a write that changes nothing, before the check reads).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -253,6 +254,68 @@ class ReleaseBook:
                 )
         return total
 
+    def purge_tallies(self, ended_before: datetime, *, batch: int, max_batches: int) -> int:
+        """Delete the counts of every stage of releases that ended (rolled back or
+        superseded) before ``ended_before``, ``batch`` rows per transaction; returns how
+        many went.
+
+        Never a row answered by a staged or current release (a reinstated release is
+        current again; its own history is the gates' fallback), nor any row of a stage
+        of a release that has not ended.
+        """
+        with self._session() as s:
+            ended = set(
+                s.scalars(
+                    select(ReleaseRow.version).where(
+                        ReleaseRow.status.in_(("rolled_back", "superseded")),
+                        ReleaseRow.ended_at < ended_before,
+                    )
+                )
+            )
+            if not ended:
+                return 0
+            live = [
+                release_id(v)
+                for v in s.scalars(
+                    select(ReleaseRow.version).where(ReleaseRow.status.in_(("current", "staged")))
+                )
+            ]
+            epochs = [
+                e
+                for e in s.scalars(select(ReleaseTallyRow.epoch).distinct())
+                if _epoch_version(e) in ended
+            ]
+        removed = 0
+        for _ in range(max_batches if epochs else 0):
+            with self._session() as s:
+                query = select(ReleaseTallyRow.id).where(ReleaseTallyRow.epoch.in_(epochs))
+                if live:
+                    query = query.where(ReleaseTallyRow.arm.not_in(live))
+                ids = s.scalars(query.limit(batch)).all()
+                if not ids:
+                    break
+                s.execute(
+                    delete(ReleaseTallyRow).where(ReleaseTallyRow.id.in_(ids)),
+                    execution_options={"synchronize_session": False},
+                )
+                removed += len(ids)
+        return removed
+
+    def rollback_counts(self) -> dict[bool, int]:
+        """Every rollback ever decided, automatic (True) and by hand (False).
+
+        Read from the events (insert-only, one per rollback), so every process reads the
+        same numbers whichever process decided.
+        """
+        counts = {True: 0, False: 0}
+        with self._session() as s:
+            rows = s.scalars(
+                select(ReleaseEventRow.details).where(ReleaseEventRow.action == "rollback")
+            )
+            for details in rows:
+                counts[bool((details or {}).get("automatic"))] += 1
+        return counts
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
@@ -265,11 +328,28 @@ def epoch_of(release: Release) -> str:
     return f"{release.id}@{release.stage_percent}"
 
 
+def _epoch_version(epoch: str) -> int | None:
+    """The release version of a stage's name (``rel-4@25`` -> 4); None for anything else."""
+    name, at, _ = epoch.partition("@")
+    return parse_release_id(name) if at and name.startswith("rel-") else None
+
+
 def _serialize(s: Session) -> None:
-    """One mover at a time: on PostgreSQL a transaction-scoped advisory lock; SQLite's
-    writer lock is taken by the first write of the transaction anyway."""
-    if s.get_bind().dialect.name == "postgresql":
+    """One mover at a time: on PostgreSQL a transaction-scoped advisory lock; on SQLite
+    the database's write lock, taken now by an UPDATE that matches no row.
+
+    SQLite takes its write lock at a transaction's first write, and the driver begins
+    the transaction there too: without this, two processes could both read "nothing is
+    staged" and then both start a release (each UPDATE touches its own row).
+    """
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
         s.execute(select(func.pg_advisory_xact_lock(0x72656C65617365)))  # "release"
+    elif dialect == "sqlite":
+        s.execute(
+            update(ReleaseRow).where(false()).values(status=ReleaseRow.status),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _event(

@@ -19,7 +19,7 @@ from prompts.book import ResolvedPrompt
 from releases.assignment import takes_candidate
 from releases.book import ReleaseBook, epoch_of
 from releases.model import BASELINE, EXTRACTIVE_ROUTE, Release
-from releases.ports import PromptVersions
+from releases.ports import PromptVersions, ReleaseObserver
 from releases.tally import Tally
 from retrieval.access import Principal
 
@@ -59,8 +59,11 @@ class ReleaseRouter:
         settings: ReleaseSettings,
         prompts: PromptVersions,
         tally: Tally,
+        *,
+        observer: ReleaseObserver | None = None,
     ) -> None:
         self._book = book
+        self._observer = observer
         self._settings = settings
         self._prompts = prompts
         self.tally = tally
@@ -100,8 +103,22 @@ class ReleaseRouter:
         latency_s: float = 0.0,
         cost_usd: float = 0.0,
     ) -> None:
-        """Count one request of ``assignment`` (one of this router's) in its stage."""
-        if isinstance(assignment, Assignment) and assignment.epoch is not None:
+        """Count one request of ``assignment`` (one of this router's) in its stage, and
+        tell the observer of it whether or not a stage is being judged."""
+        if not isinstance(assignment, Assignment):
+            return
+        if self._observer is not None:
+            outcome = (
+                "error" if error
+                else "degraded" if degraded
+                else "abstained" if abstained
+                else "answered"
+            )  # fmt: skip
+            try:
+                self._observer.answered(assignment.tally_as, assignment.arm, outcome)
+            except Exception:  # metrics never fail an answer
+                log.warning("release metrics not updated", exc_info=True)
+        if assignment.epoch is not None:
             self.tally.count(
                 assignment.epoch,
                 assignment.tally_as,

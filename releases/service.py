@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from governance.audit_port import SYSTEM_ACTOR, Actor, AuditTrail
@@ -36,6 +36,9 @@ from releases.tally import Stats, Tally
 log = logging.getLogger(__name__)
 
 _NOTE_MAX = 2000
+# Tally rows deleted per transaction, and transactions per controller tick.
+_PURGE_BATCH = 1000
+_PURGE_BATCHES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +191,31 @@ class ReleaseService:
     # -- the controller ----------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> list[str]:
-        """Judge the staged release: roll back on a failing gate, advance a held stage.
+        """Judge the staged release: roll back on a failing gate, advance a held stage;
+        then delete the counts of releases ended longer than the retention ago.
 
         Returns what it did, one line per decision (for the scheduler's log).
         """
         now = now or datetime.now(UTC)
         self.flush()
+        decisions = self._judge(now)
+        try:
+            self.purge_tallies(now)
+        except Exception:  # judging matters more; the next tick purges
+            log.warning("release tallies not purged; the next tick tries again", exc_info=True)
+        return decisions
+
+    def purge_tallies(self, now: datetime | None = None) -> int:
+        """Delete the counts of releases that ended more than ``tally_retention_s`` ago,
+        at most ``_PURGE_BATCH * _PURGE_BATCHES`` rows at a time; returns how many went."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(seconds=self.settings.tally_retention_s)
+        removed = self.book.purge_tallies(cutoff, batch=_PURGE_BATCH, max_batches=_PURGE_BATCHES)
+        if removed:
+            log.info("deleted %d answer counts of releases that ended before %s", removed, cutoff)
+        return removed
+
+    def _judge(self, now: datetime) -> list[str]:
         current, staged = self.book.active()
         if staged is None:
             return []

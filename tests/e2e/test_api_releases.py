@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from governance.audit_answers import AuditedAnswers
 from ragline.service import create_app
@@ -139,6 +140,16 @@ def _split(client: TestClient, release: str, percent: int) -> tuple[list[str], l
     return inside, [k for k in CALLERS if k not in inside]
 
 
+def _metrics(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    resp = client.get("/metrics", headers=auth(ADMIN_KEY))
+    assert resp.status_code == 200, resp.text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(resp.text)
+        for s in family.samples
+    }
+
+
 def _tick(client: TestClient) -> list[str]:
     decisions: list[str] = client.app.state.services.releases.tick()  # type: ignore[attr-defined]
     return decisions
@@ -224,6 +235,8 @@ def test_a_healthy_release_advances_then_a_failing_one_rolls_itself_back(
     assert gates["degraded_rate"]["candidate"] == 1.0 and gates["degraded_rate"]["current"] == 0.0
     assert staged["window"]["candidate"]["requests"] == 4
 
+    assert _metrics(client)[("ragline_release_stage_percent", (("release", "rel-2"),))] == 5
+
     # Nobody acts: the controller's next tick rolls it back.
     decisions = _tick(client)
     assert len(decisions) == 1 and decisions[0].startswith("rel-2 rolled back: gate failed")
@@ -246,6 +259,20 @@ def test_a_healthy_release_advances_then_a_failing_one_rolls_itself_back(
     failed = {g["name"]: g for g in details["failed_gates"]}
     assert "degraded_rate" in failed and set(failed) <= {"degraded_rate", "p95_latency_s"}
     assert (failed["degraded_rate"]["candidate"], failed["degraded_rate"]["current"]) == (1.0, 0.0)
+
+    # Prometheus sees it: the rollback (automatic), the candidate's degraded answers,
+    # and no release staged any more.
+    series = _metrics(client)
+    assert series[("ragline_release_rollbacks_total", (("automatic", "true"),))] == 1
+    assert series[("ragline_release_rollbacks_total", (("automatic", "false"),))] == 0
+    answers = ("ragline_release_answers_total", (("arm", "candidate"), ("outcome", "degraded"),
+                                                 ("release", "rel-2")))  # fmt: skip
+    assert series[answers] == 4
+    assert sum(
+        v for (name, labels), v in series.items()
+        if name == "ragline_release_answers_total" and ("release", "rel-1") in labels
+    ) >= 8  # fmt: skip
+    assert not any(name == "ragline_release_stage_percent" for name, _ in series)
 
     # The candidate's callers are answered by the current release again, not degraded.
     for key in inside[:4]:

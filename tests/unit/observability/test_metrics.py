@@ -18,12 +18,15 @@ from observability.metrics import METRIC_NAMES, Metrics
 
 pytestmark = pytest.mark.unit
 
-# Computed at scrape time by collectors other modules register (documents, index lag, budgets).
+# Computed at scrape time by collectors other modules register (documents, index lag, budgets,
+# releases' stages and rollbacks).
 _SCRAPE_TIME_ELSEWHERE = {
     "ragline_documents",
     "ragline_index_lag_seconds",
     "ragline_index_lag_sla_seconds",
     "ragline_budget_spent_ratio",
+    "ragline_release_stage_percent",
+    "ragline_release_rollbacks_total",
 }
 
 
