@@ -31,6 +31,7 @@ FORMAT_DOC_TYPES = {
     "md": "product_docs",
     "rst": "product_docs",
     "html": "product_docs",
+    "code": "product_docs",  # code blocks kept whole, never windowed by "sentences"
 }
 SAMPLE_CHARS = 50_000
 LEGAL_SCORE = 4

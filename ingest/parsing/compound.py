@@ -1,4 +1,4 @@
-"""OLE compound files: legacy Office formats, and the wrapper of password-protected OOXML.
+"""OLE compound files: legacy Office formats, Outlook messages, and encrypted OOXML.
 
 An encrypted DOCX/XLSX/PPTX is not a zip at all: Office stores it as a compound
 file holding ``EncryptionInfo`` and ``EncryptedPackage`` streams, so its real
@@ -17,6 +17,7 @@ from .formats import Format, display_name
 CFB_SIGNATURE: Final[bytes] = bytes.fromhex("d0cf11e0a1b11ae1")
 
 _OOXML: Final[frozenset[str]] = frozenset({"docx", "xlsx", "pptx"})
+_LEGACY: Final[frozenset[str]] = frozenset({"doc", "xls", "ppt"})
 
 
 def compound_format(data: bytes, claimed: Format | None) -> Format:
@@ -25,7 +26,7 @@ def compound_format(data: bytes, claimed: Format | None) -> Format:
     Raises:
         EncryptedDocumentError: it wraps a password-protected OOXML document, or is
             a legacy document encrypted with a password.
-        UnsupportedFormatError: it is some other compound file (an Outlook .msg...).
+        UnsupportedFormatError: it is some other compound file (a Visio drawing...).
         CorruptDocumentError: its directory cannot be read.
     """
     import olefile
@@ -36,17 +37,28 @@ def compound_format(data: bytes, claimed: Format | None) -> Format:
     except (OSError, ValueError, IndexError) as exc:
         what = display_name(claimed) if claimed else "Office"
         raise CorruptDocumentError(f"{what} file is damaged: its directory cannot be read") from exc
+    fmt = compound_streams_format(streams, claimed)
+    if fmt in _LEGACY and _is_legacy_encrypted(data):
+        raise EncryptedDocumentError(f"{display_name(fmt)} file is password protected")
+    return fmt
 
+
+def compound_streams_format(streams: set[str], claimed: Format | None) -> Format:
+    """The format a compound file holds, from the names in its directory.
+
+    Raises:
+        EncryptedDocumentError: it wraps a password-protected OOXML document.
+        UnsupportedFormatError: no format ragline reads.
+    """
     if "EncryptionInfo" in streams and "EncryptedPackage" in streams:
         what = f"{display_name(claimed)} file" if claimed in _OOXML else "Office document"
         raise EncryptedDocumentError(f"{what} is password protected")
     fmt = _legacy_format(streams)
-    if fmt is None:
-        kind = "application/vnd.ms-outlook" if _is_outlook(streams) else "application/x-ole-storage"
-        raise UnsupportedFormatError(f"format '{kind}' is not supported")
-    if _is_legacy_encrypted(data):
-        raise EncryptedDocumentError(f"{display_name(fmt)} file is password protected")
-    return fmt
+    if fmt is not None:
+        return fmt
+    if _is_outlook(streams):
+        return "msg"
+    raise UnsupportedFormatError("format 'application/x-ole-storage' is not supported")
 
 
 def _legacy_format(streams: set[str]) -> Format | None:

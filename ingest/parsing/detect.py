@@ -28,8 +28,10 @@ from .formats import (
     display_name,
     format_from_media_type,
     format_from_name,
+    is_signature,
     media_type_charset,
 )
+from .image_signatures import image_format
 
 _ZIP_SIGNATURES: Final[tuple[bytes, ...]] = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
@@ -47,6 +49,9 @@ _RST_SIGNAL = re.compile(r"^\.\. [\w-]+::|^(=+|-+|~+|\^+)\s*$", re.MULTILINE)
 _UNRECOGNISED: Final = "application/octet-stream"
 #: Letters whose spoken name starts with a vowel sound: "an HTML", "an RTF".
 _VOWEL_SOUND_LETTERS: Final = frozenset("AEFHILMNORSX")
+#: The DER of a PKCS#7 signedData (an S/MIME signature): OID 1.2.840.113549.1.7.2.
+_PKCS7_SIGNED_DATA: Final = bytes.fromhex("06092a864886f70d010702")
+_PEM_SIGNATURES: Final = (b"-----BEGIN PKCS7-----", b"-----BEGIN PGP SIGNATURE-----")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,13 @@ def detect(data: bytes, *, filename: str | None, content_type: str | None) -> De
         return Detected(compound_format(data, claimed))
     if data.lstrip()[:5] == b"{\\rtf":
         return Detected("rtf")
+    picture = image_format(head)
+    if picture is not None:
+        return Detected(picture)
+    if _is_signature_bytes(head) or is_signature(filename, content_type):
+        # Proof of who sent a message, not a document: DER would otherwise be refused
+        # as binary at best, and PEM read as text (or sniffed as markup).
+        raise UnsupportedFormatError("the file is a digital signature, not a document to index")
 
     decoded = decode_text(data, declared=media_type_charset(content_type))
     if decoded is None:
@@ -99,8 +111,11 @@ def sniff_text_format(text: str) -> Format:
             return "html"
         if head.startswith(("<?xml", "<!--")) or re.match(r"<[A-Za-z_][\w:.-]*[\s>/]", head):
             return "xml"
-    if head.startswith(("{", "[")) and _is_json(stripped):
-        return "json"
+    if head.startswith(("{", "[")):
+        if _is_json(stripped):
+            return "json"
+        if _is_json_lines(stripped):
+            return "jsonl"
     if _looks_like_email(head):
         return "eml"
     if _MD_SIGNAL.search(head):
@@ -124,7 +139,7 @@ def _zip_format(data: bytes, claimed: Format | None) -> Format:
             f"{display_name(claimed)} file is damaged: the zip archive lacks the parts "
             "of that format"
         )
-    raise UnsupportedFormatError("format 'application/zip' is not supported")
+    return "zip"  # a plain archive: its members are read as documents of their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +212,23 @@ def _is_json(text: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return True
+
+
+def _is_json_lines(text: str) -> bool:
+    """One JSON value per line (NDJSON): every one of the first lines parses alone."""
+    lines = [line for line in text[:65536].splitlines()[:20] if line.strip()]
+    if len(lines) > 1 and len(text) > 65536:
+        lines = lines[:-1]  # the last line of the sample may be cut short
+    return len(lines) >= 2 and all(
+        line.lstrip().startswith(("{", "[")) and _is_json(line) for line in lines
+    )
+
+
+def _is_signature_bytes(head: bytes) -> bool:
+    """A DER PKCS#7 signedData, or a PEM-armoured signature."""
+    if head[:1] == b"\x30" and _PKCS7_SIGNED_DATA in head[:32]:
+        return True
+    return head.lstrip().startswith(_PEM_SIGNATURES)
 
 
 def _looks_like_email(head: str) -> bool:

@@ -22,6 +22,7 @@ from kernel.documents import Attachment, Element
 from kernel.errors import EncryptedDocumentError
 
 from .encoding import decode_text
+from .formats import is_signature
 
 _HEADERS: Final[tuple[tuple[str, str], ...]] = (
     ("from", "From"),
@@ -126,11 +127,15 @@ def _text_of(part: Message) -> str:
 
 
 def _attachments(message: EmailMessage, body_part: Message | None) -> list[Attachment]:
-    """Every leaf part that is not the body or an alternative rendering of it."""
+    """Every leaf part that is not the body, an alternative rendering of it or a signature.
+
+    A signature part (S/MIME ``smime.p7s``, PGP) proves who sent the message and
+    holds no text: as a document of its own it could only fail.
+    """
     skipped = _body_renderings(message, body_part)
     found: list[Attachment] = []
     for part in _leaves(message):
-        if id(part) in skipped:
+        if id(part) in skipped or is_signature(part.get_filename(), part.get_content_type()):
             continue
         content = _payload_bytes(part)
         if not content:

@@ -29,6 +29,18 @@ Format = Literal[
     "epub",
     "json",
     "xml",
+    "jsonl",
+    "yaml",
+    "code",
+    "png",
+    "jpeg",
+    "tiff",
+    "bmp",
+    "gif",
+    "webp",
+    "heic",
+    "msg",
+    "zip",
 ]
 
 FORMATS: Final[frozenset[Format]] = frozenset(get_args(Format))
@@ -36,7 +48,7 @@ FORMATS: Final[frozenset[Format]] = frozenset(get_args(Format))
 #: Formats whose bytes are text in some encoding; the name decides between them,
 #: since libmagic reports Markdown, RST and CSV as plain text.
 TEXT_FORMATS: Final[frozenset[Format]] = frozenset(
-    {"csv", "tsv", "html", "md", "rst", "txt", "eml", "json", "xml"}
+    {"csv", "tsv", "html", "md", "rst", "txt", "eml", "json", "xml", "jsonl", "yaml", "code"}
 )
 
 #: Formats stored as zip archives, which get the zip-bomb check before parsing.
@@ -44,6 +56,11 @@ ZIP_FORMATS: Final[frozenset[Format]] = frozenset({"docx", "pptx", "xlsx", "odt"
 
 #: Legacy Office formats stored as OLE compound files.
 CFB_FORMATS: Final[frozenset[Format]] = frozenset({"doc", "ppt", "xls"})
+
+#: Pictures, read by OCR; always recognised by their magic bytes.
+IMAGE_FORMATS: Final[frozenset[Format]] = frozenset(
+    {"png", "jpeg", "tiff", "bmp", "gif", "webp", "heic"}
+)
 
 SPREADSHEET_FORMATS: Final[frozenset[Format]] = frozenset({"xlsx", "xls", "csv", "tsv"})
 
@@ -76,6 +93,33 @@ _EXTENSIONS: Final[dict[str, Format]] = {
     ".epub": "epub",
     ".json": "json",
     ".xml": "xml",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".bmp": "bmp",
+    ".gif": "gif",
+    ".webp": "webp",
+    ".heic": "heic",
+    ".heif": "heic",
+    ".msg": "msg",
+    ".zip": "zip",
+    ".ndjson": "jsonl",
+    ".jsonl": "jsonl",
+    ".jsonlines": "jsonl",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    **dict.fromkeys(
+        (
+            *(".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".java", ".kt"),
+            *(".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh"),
+            *(".cs", ".swift", ".rb", ".php", ".pl", ".lua", ".r", ".sh", ".bash", ".zsh"),
+            *(".ps1", ".sql", ".css", ".scss", ".vue", ".dart", ".m", ".ex", ".exs", ".hs"),
+        ),
+        "code",
+    ),
 }
 
 _MEDIA_TYPES: Final[dict[str, Format]] = {
@@ -104,7 +148,43 @@ _MEDIA_TYPES: Final[dict[str, Format]] = {
     "text/json": "json",
     "application/xml": "xml",
     "text/xml": "xml",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/tiff": "tiff",
+    "image/bmp": "bmp",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heic",
+    "application/vnd.ms-outlook": "msg",
+    "application/zip": "zip",
+    "application/x-zip-compressed": "zip",
+    "application/x-ndjson": "jsonl",
+    "application/ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/x-jsonlines": "jsonl",
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+    **dict.fromkeys(
+        (
+            *("text/x-python", "text/x-script.python", "application/x-python-code"),
+            *("text/javascript", "application/javascript", "application/typescript"),
+            *("text/x-java-source", "text/x-java", "text/x-go", "text/x-rust", "text/x-c"),
+            *("text/x-csrc", "text/x-chdr", "text/x-c++src", "text/x-csharp", "text/x-ruby"),
+            *("text/x-php", "application/x-sh", "text/x-sh", "text/x-shellscript"),
+            *("application/sql", "text/x-sql", "text/css"),
+        ),
+        "code",
+    ),
 }
+
+#: Digital signatures (S/MIME, PGP): proof of who sent a message, no text of their own.
+SIGNATURE_EXTENSIONS: Final[frozenset[str]] = frozenset({".p7s", ".sig"})
+SIGNATURE_MEDIA_TYPES: Final[frozenset[str]] = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
 
 
 def format_from_name(filename: str | None) -> Format | None:
@@ -130,6 +210,14 @@ def media_type_charset(content_type: str | None) -> str | None:
         if key.strip().lower() == "charset" and value.strip():
             return value.strip().strip("\"'")
     return None
+
+
+def is_signature(filename: str | None, content_type: str | None) -> bool:
+    """Whether the name or the declared type says the file is a detached signature."""
+    if filename and PurePath(filename).suffix.lower() in SIGNATURE_EXTENSIONS:
+        return True
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type in SIGNATURE_MEDIA_TYPES
 
 
 def display_name(fmt: str) -> str:

@@ -23,12 +23,13 @@ from kernel.documents import Element, ParsedDocument
 from kernel.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 
 from .convert import convert_elements
+from .ocr import OCR_LANGUAGES
 from .properties import meaningful_title
 from .text_quality import has_text, is_garbled
 
 logger = logging.getLogger(__name__)
 
-_LANGUAGES = ["eng"]
+_LANGUAGES = OCR_LANGUAGES
 #: Upright first; then a quarter turn each way for text running up or down the page.
 _ROTATIONS = (0, 90, 270)
 

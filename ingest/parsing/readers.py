@@ -26,15 +26,19 @@ from kernel.errors import (
 
 from .convert import convert_element, convert_elements
 from .delimited import delimited_elements
-from .email_message import header_element, read_email
-from .formats import Format, display_name
+from .email_message import EmailContent, header_element, read_email
+from .formats import IMAGE_FORMATS, Format, display_name
 from .html_breaks import split_clause_breaks
+from .images import parse_image
 from .markdown import CodeBlock, split_fenced_code
+from .outlook import read_outlook
 from .pdf import parse_pdf
 from .properties import container_title, html_title
-from .structured import json_elements, xml_elements
+from .source_code import code_elements
+from .structured import json_elements, jsonl_elements, xml_elements, yaml_elements
 from .text_headings import mark_text_headings
 from .text_layout import group_paragraphs
+from .zip_archive import parse_zip
 
 _LANGUAGES = ["eng"]
 
@@ -225,7 +229,23 @@ def read_by_filename(source: Source) -> ParsedDocument:
 
 def read_eml(source: Source) -> ParsedDocument:
     """Headers as an ``email_header`` element and metadata; attachments handed back whole."""
-    content = read_email(source.data)
+    return _email_document(source, read_email(source.data))
+
+
+def read_msg(source: Source) -> ParsedDocument:
+    """An Outlook message, read as an email is (same elements, metadata and attachments)."""
+    return _email_document(source, read_outlook(source.data))
+
+
+def read_image(source: Source) -> ParsedDocument:
+    return parse_image(source.data, source.format, ocr=source.ocr)
+
+
+def read_zip(source: Source) -> ParsedDocument:
+    return parse_zip(source.data)
+
+
+def _email_document(source: Source, content: EmailContent) -> ParsedDocument:
     body: list[Element] = []
     if content.body.strip():
         if content.body_type == "html":
@@ -238,9 +258,9 @@ def read_eml(source: Source) -> ParsedDocument:
             raw = run_partitioner(source, partition_text, text=content.body)
         body = convert_elements(raw)
     if not body and not content.attachments:
-        raise EmptyDocumentError("EML file has no body text and no attachments")
+        raise EmptyDocumentError(f"{source.name} file has no body text and no attachments")
     return ParsedDocument(
-        format="eml",
+        format=source.format,
         elements=(header_element(content.metadata), *body),
         title=content.subject,
         metadata=content.metadata,
@@ -254,6 +274,18 @@ def read_json(source: Source) -> ParsedDocument:
 
 def read_xml(source: Source) -> ParsedDocument:
     return _document(source, xml_elements(source.decoded()))
+
+
+def read_jsonl(source: Source) -> ParsedDocument:
+    return _document(source, jsonl_elements(source.decoded()))
+
+
+def read_yaml(source: Source) -> ParsedDocument:
+    return _document(source, yaml_elements(source.decoded()))
+
+
+def read_code(source: Source) -> ParsedDocument:
+    return _document(source, code_elements(source.decoded(), source.path.name))
 
 
 READERS: dict[Format, Reader] = {
@@ -276,6 +308,12 @@ READERS: dict[Format, Reader] = {
     "epub": read_by_filename,
     "json": read_json,
     "xml": read_xml,
+    "msg": read_msg,
+    "zip": read_zip,
+    **dict.fromkeys(IMAGE_FORMATS, read_image),
+    "jsonl": read_jsonl,
+    "yaml": read_yaml,
+    "code": read_code,
 }
 
 

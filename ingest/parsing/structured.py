@@ -1,4 +1,5 @@
-"""JSON and XML as readable text: one element per top-level entry, one line per value.
+"""JSON, JSON lines, YAML and XML as readable text: one element per top-level entry
+(or per record of JSON lines), one line per value.
 
 unstructured's ``partition_json`` expects its own serialised-element schema and
 ``partition_xml`` drops the names that give values their meaning, so arbitrary
@@ -15,12 +16,14 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from kernel.documents import Element
-from kernel.errors import CorruptDocumentError
+from kernel.errors import CorruptDocumentError, ParseLimitError
 
 #: Nesting deeper than this is cut off: real data rarely nests past a dozen levels.
 _MAX_DEPTH: Final[int] = 64
 #: Lines per element; a huge single record is split so no element is unbounded.
 _MAX_LINES: Final[int] = 200
+#: Values in one YAML file: aliases can make a few bytes expand without bound.
+_MAX_YAML_VALUES: Final[int] = 500_000
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -39,6 +42,77 @@ def json_elements(text: str) -> list[Element]:
         ) from exc
     except (ValueError, RecursionError) as exc:
         raise CorruptDocumentError("JSON file is not valid JSON") from exc
+    return _data_elements(data)
+
+
+def jsonl_elements(text: str) -> list[Element]:
+    """Flatten JSON lines (NDJSON): each line's record is an element of its own.
+
+    Raises:
+        CorruptDocumentError: a line is not valid JSON.
+    """
+    elements: list[Element] = []
+    index = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise CorruptDocumentError(
+                f"JSONL file has a line that is not JSON (line {number})"
+            ) from exc
+        elements.extend(_text_elements(list(_json_lines(f"[{index}]", record, 0))))
+        index += 1
+    return elements
+
+
+def yaml_elements(text: str) -> list[Element]:
+    """Flatten YAML like JSON (``server.port: 8080``), never taking a ``key:`` for a heading.
+
+    Text that is not YAML (a template with ``{{ }}`` placeholders) is kept as it
+    is, one element per top-level entry, rather than refused.
+
+    Raises:
+        ParseLimitError: aliases expand the file past ``_MAX_YAML_VALUES`` values.
+    """
+    import yaml
+
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return _top_level_blocks(text)
+    elements: list[Element] = []
+    for data in documents:
+        elements.extend(_data_elements(data, max_lines=_MAX_YAML_VALUES - _line_count(elements)))
+    return elements
+
+
+def _line_count(elements: list[Element]) -> int:
+    return sum(element.text.count("\n") + 1 for element in elements)
+
+
+def _top_level_blocks(text: str) -> list[Element]:
+    """The text cut before each line that starts at the margin (a top-level entry)."""
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line[:1].strip() and not line.startswith("#") and any(s.strip() for s in blocks[-1]):
+            blocks.append([])
+        blocks[-1].append(line)
+    return [
+        Element(kind="text", text="\n".join(block).strip("\n"))
+        for block in blocks
+        if any(line.strip() for line in block)
+    ]
+
+
+def _data_elements(data: Any, *, max_lines: int | None = None) -> list[Element]:
+    """One element per top-level key or array item (a huge one in several).
+
+    Raises:
+        ParseLimitError: more than ``max_lines`` lines (YAML aliases can expand a
+            few bytes without bound; counted as they come, before they pile up).
+    """
     if isinstance(data, dict):
         groups = [(str(key), value) for key, value in data.items()]
     elif isinstance(data, list):
@@ -46,8 +120,17 @@ def json_elements(text: str) -> list[Element]:
     else:
         groups = [("", data)]
     elements: list[Element] = []
+    budget = max_lines
     for path, value in groups:
-        lines = list(_json_lines(path, value, 0))
+        lines: list[str] = []
+        for line in _json_lines(path, value, 0):
+            lines.append(line)
+            if budget is not None:
+                budget -= 1
+                if budget < 0:
+                    raise ParseLimitError(
+                        f"YAML file expands to more than {_MAX_YAML_VALUES:,} values (aliases)"
+                    )
         elements.extend(_text_elements(lines))
     return elements
 

@@ -73,10 +73,9 @@ def test_an_executable_named_txt_is_refused_with_its_real_type() -> None:
     assert "notes.txt" in message and "binary" in message
 
 
-def test_a_plain_zip_named_txt_is_refused_as_zip() -> None:
+def test_a_plain_zip_named_txt_is_read_as_a_zip_archive() -> None:
     data = zip_bytes({"a.txt": b"hello"})
-    with pytest.raises(UnsupportedFormatError, match="'application/zip' is not supported"):
-        detect(data, filename="notes.txt", content_type=None)
+    assert detect(data, filename="notes.txt", content_type=None).format == "zip"
 
 
 def test_a_zip_named_docx_without_word_parts_is_corrupt() -> None:
@@ -189,3 +188,81 @@ def test_nameless_binary_is_refused_by_its_type() -> None:
     assert caught.value.message == (
         "format 'application/octet-stream' is not supported (unrecognised binary data)"
     )
+
+
+# Type detection slips (issue 19): each was read as the wrong format.
+
+NDJSON = (
+    b'{"id": 1, "name": "Smith, John", "city": "Paris, France"}\n'
+    b'{"id": 2, "name": "Doe, Jane", "city": "Lyon"}\n'
+    b'{"id": 3, "name": "Roe, Rick", "city": "Nice"}\n'
+)
+PYTHON = (
+    b"#!/usr/bin/env python\n# Compute the totals\nimport os\n\n\n"
+    b"def total(rows):\n    # sum every row\n    return sum(rows)\n"
+)
+YAML = b"# service settings\nserver:\n  host: 0.0.0.0\n  port: 8080\nlogging:\n  level: info\n"
+
+
+@pytest.mark.parametrize("filename", ["events.ndjson", "events.jsonl", None])
+def test_ndjson_is_json_lines_not_csv(filename: str | None) -> None:
+    assert detect(NDJSON, filename=filename, content_type=None).format == "jsonl"
+
+
+def test_ndjson_declared_type_names_json_lines() -> None:
+    detected = detect(NDJSON, filename="blob", content_type="application/x-ndjson")
+    assert detected.format == "jsonl"
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["tool.py", "app.js", "app.ts", "Main.java", "main.go", "lib.rs", "x.c", "x.h", "run.sh"],
+)
+def test_source_code_is_code_not_markdown(filename: str) -> None:
+    assert detect(PYTHON, filename=filename, content_type=None).format == "code"
+
+
+def test_sql_is_code() -> None:
+    data = b"-- monthly totals\nSELECT month, SUM(amount) FROM sales GROUP BY month;\n"
+    assert detect(data, filename="report.sql", content_type=None).format == "code"
+
+
+def test_a_declared_source_type_is_code() -> None:
+    assert detect(PYTHON, filename="blob", content_type="text/x-python").format == "code"
+
+
+@pytest.mark.parametrize("filename", ["config.yaml", "config.yml"])
+def test_yaml_is_yaml_not_text(filename: str) -> None:
+    assert detect(YAML, filename=filename, content_type=None).format == "yaml"
+    assert detect(YAML, filename="blob", content_type="application/yaml").format == "yaml"
+
+
+SIGNATURE_DER = bytes.fromhex("3082059c06092a864886f70d010702a082058d30") + bytes(range(200))
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        ("smime.p7s", "application/x-pkcs7-signature"),
+        ("smime.p7s", None),
+        (None, "application/pkcs7-signature"),
+        ("blob", None),
+    ],
+)
+def test_an_smime_signature_is_refused_as_a_signature_never_as_xml(
+    filename: str | None, content_type: str | None
+) -> None:
+    with pytest.raises(UnsupportedFormatError, match="digital signature"):
+        detect(SIGNATURE_DER, filename=filename, content_type=content_type)
+
+
+def test_a_pem_signature_that_decodes_as_text_is_still_a_signature() -> None:
+    data = b"-----BEGIN PKCS7-----\nMIIFnAYJKoZIhvcNAQcCoIIFjTCCBYkCAQEx\n-----END PKCS7-----\n"
+    with pytest.raises(UnsupportedFormatError, match="digital signature"):
+        detect(data, filename="smime.p7s", content_type="application/x-pkcs7-signature")
+
+
+def test_the_declared_type_is_weaker_than_the_name() -> None:
+    data = b"name;qty\napple;3\npear;5\n"
+    assert detect(data, filename="stock.csv", content_type="text/plain").format == "csv"
+    assert detect(data, filename="stock.txt", content_type="text/csv").format == "txt"

@@ -114,3 +114,24 @@ def test_an_empty_body_with_an_attachment_is_read() -> None:
     content = read_email(message.as_bytes())
     assert content.body.strip() == ""
     assert [a.filename for a in content.attachments] == ["note.txt"]
+
+
+@pytest.mark.parametrize(
+    ("subtype", "filename"),
+    [
+        ("x-pkcs7-signature", "smime.p7s"),
+        ("pkcs7-signature", None),
+        ("pgp-signature", "signature.asc"),
+        ("octet-stream", "smime.p7s"),
+    ],
+)
+def test_signature_parts_are_not_attachments(subtype: str, filename: str | None) -> None:
+    signed = EmailMessage()
+    signed["Subject"] = "signed"
+    signed.set_content("Readable body.")
+    signed.add_attachment(
+        b"0\x82\x05\x9c", maintype="application", subtype=subtype, filename=filename
+    )
+    signed.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="n.csv")
+    content = read_email(signed.as_bytes())
+    assert [(a.filename, a.content_type) for a in content.attachments] == [("n.csv", "text/csv")]

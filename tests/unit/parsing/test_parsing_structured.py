@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ingest.parsing.structured import json_elements, xml_elements
-from kernel.errors import CorruptDocumentError
+from ingest.parsing.structured import json_elements, jsonl_elements, xml_elements, yaml_elements
+from kernel.errors import CorruptDocumentError, ParseLimitError
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +80,36 @@ def test_malformed_xml_is_corrupt_and_says_where_in_its_own_words() -> None:
         xml_elements("<root>\n<a></root>")
     assert caught.value.message == "XML file is not well-formed (line 2, column 11)"
     assert "mismatch" in str(caught.value.__cause__)  # the library's words stay the cause
+
+
+def test_json_lines_give_one_element_per_record_and_name_a_bad_line() -> None:
+    elements = jsonl_elements(
+        '{"name": "Smith, John"}\n\n{"name": "Doe, Jane", "tags": ["a", "b"]}\n'
+    )
+    assert [e.text for e in elements] == [
+        "[0].name: Smith, John",
+        "[1].name: Doe, Jane\n[1].tags: a, b",
+    ]
+    with pytest.raises(CorruptDocumentError, match=r"line 2\)"):
+        jsonl_elements('{"a": 1}\n{"a": \n')
+
+
+def test_yaml_is_flattened_and_an_alias_bomb_is_stopped() -> None:
+    elements = yaml_elements("# settings\nserver:\n  port: 8080\n---\nname: second\n")
+    assert [e.text for e in elements] == ["server.port: 8080", "name: second"]
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in range(1, 8):
+        bomb += (
+            f"{chr(97 + level)}: &{chr(97 + level)} [{', '.join(['*' + chr(96 + level)] * 10)}]\n"
+        )
+    with pytest.raises(ParseLimitError, match="aliases"):
+        yaml_elements(bomb)
+
+
+def test_text_that_is_not_yaml_is_kept_at_its_top_level_keys() -> None:
+    elements = yaml_elements("kind: Deployment\nspec:\n  name: {{ .Name }}\n  x: [\nother: 1\n")
+    assert [e.text for e in elements] == [
+        "kind: Deployment",
+        "spec:\n  name: {{ .Name }}\n  x: [",
+        "other: 1",
+    ]
