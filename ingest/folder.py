@@ -7,6 +7,11 @@ writes the index in this process (``ragline ingest``); ``ragline.remote_ingest``
 uploads through a running server's API (``ragline ingest --server``, the demo), whose
 own workers do the writes. Files are all offered before any is waited for, so a
 server works on them while the walk waits.
+
+A run killed mid-document leaves that document ``processing``. In-process ingestion
+of an embedded data directory is the index's only writer, so a document of the
+bucket found ``processing`` when a run starts was left so by an earlier run: it is
+queued again and ingested with this run's files (``resumed`` in its report).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Protocol
 from chunkers.registry import known_doc_type
 from ingest.content_hash import hash_file
 from ingest.pipeline import IngestionDeps, ingest_document
-from ingest.records import Bucket, Registration
+from ingest.records import Bucket, Document, Registration
 from ingest.registration import accept_upload, register_object
 from kernel.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 
@@ -35,6 +40,7 @@ class FileReport:
     seconds: float
     error_code: str | None = None
     error: str | None = None
+    resumed: bool = False  # left ``processing`` by an earlier run, picked up by this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +96,18 @@ def ingest_folder(
     roles: Sequence[str],
     doc_type: str | None,
     on_file: Callable[[FileReport], None],
+    resume: Sequence[tuple[str, str]] = (),
 ) -> list[FileReport]:
-    """Offer every file, then report each as it ends; an email's attachments follow it."""
+    """Offer every file, then report each as it ends; an email's attachments follow it.
+
+    ``resume`` (document id, name) are documents an earlier run left unfinished and
+    already queued again: they are settled after the files, unless a file of this
+    walk is the same document.
+    """
     gateway.open_bucket(bucket, root, roles, doc_type)
     reports: list[FileReport] = []
     waiting: deque[tuple[str, Path, float, Offered]] = deque()
+    resumed = {document_id for document_id, _ in resume}
     for path in files:
         name = path.name if root.is_file() else path.relative_to(root).as_posix()
         started = time.perf_counter()
@@ -107,6 +120,10 @@ def ingest_folder(
             on_file(report)
         else:
             waiting.append((name, path, started, offered))
+    walked = {offered.document_id for _, _, _, offered in waiting}
+    for document_id, name in resume:
+        if document_id not in walked:
+            waiting.append((name, Path(name), time.perf_counter(), Offered(document_id)))
     while waiting:
         name, path, started, offered = waiting.popleft()
         assert offered.document_id is not None
@@ -119,6 +136,7 @@ def ingest_folder(
             time.perf_counter() - started,
             settled.error_code,
             settled.error,
+            resumed=offered.document_id in resumed,
         )
         reports.append(report)
         on_file(report)
@@ -137,8 +155,22 @@ def ingest_paths(
     roles: Sequence[str],
     doc_type: str | None,
     on_file: Callable[[FileReport], None],
+    on_resume: Callable[[Sequence[str]], None] | None = None,
 ) -> list[FileReport]:
-    """:func:`ingest_folder` in this process (the CLI without ``--server``, tests)."""
+    """:func:`ingest_folder` in this process (the CLI without ``--server``, tests).
+
+    With ``on_resume`` (given only where this process is the index's one writer: an
+    embedded data directory), the bucket's documents left ``processing`` by an
+    earlier run are queued again and ingested too; ``on_resume`` gets their names
+    (possibly none) before any work starts.
+    """
+    resume: list[tuple[str, str]] = []
+    if on_resume is not None:
+        interrupted = interrupted_documents(deps, bucket)
+        for doc in interrupted:
+            deps.registry.requeue(doc.id)
+        resume = [(doc.id, _document_name(doc)) for doc in interrupted]
+        on_resume([name for _, name in resume])
     return ingest_folder(
         InProcessGateway(deps),
         root,
@@ -147,7 +179,26 @@ def ingest_paths(
         roles=roles,
         doc_type=doc_type,
         on_file=on_file,
+        resume=resume,
     )
+
+
+def interrupted_documents(deps: IngestionDeps, bucket: str) -> list[Document]:
+    """The bucket's documents in ``processing``: unfinished work when no other writer runs."""
+    found: list[Document] = []
+    page = 500
+    while True:
+        batch = deps.registry.list_documents(
+            status="processing", bucket=bucket, limit=page, offset=len(found)
+        )
+        found.extend(batch)
+        if len(batch) < page:
+            return found
+
+
+def _document_name(doc: Document) -> str:
+    """A folder file's key; an attachment as "email.eml > file.pdf", as the walk names it."""
+    return " > ".join(doc.key.split("#"))
 
 
 class InProcessGateway:

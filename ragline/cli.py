@@ -236,7 +236,10 @@ def ingest(
     if not files:
         raise _fail(f"no files under {path}")
     _need_key_with_server(server, key)
+    from ragline.ingest_lines import document_line, resume_notice, resumed_summary
+
     rows: list[Any] = []
+    plain = not console.is_terminal  # a log: one line per document instead of a bar
     started = time.perf_counter()
     try:
         with Progress(
@@ -247,6 +250,7 @@ def ingest(
             TextColumn("{task.description}"),
             console=console,
             transient=False,
+            disable=plain,
         ) as progress:
             task = progress.add_task("", total=len(files))
 
@@ -255,6 +259,12 @@ def ingest(
                 done = len(rows)
                 total = max(len(files), done)  # attachments add documents on the way
                 progress.update(task, completed=done, total=total, description=report.name)
+                if plain:
+                    _line(document_line(report, resumed=report.resumed))
+
+            def on_resume(names: Any) -> None:
+                if names:
+                    _line(resume_notice(bucket, names))
 
             if server and key:
                 from ragline.remote_ingest import ingest_via_server
@@ -270,12 +280,20 @@ def ingest(
                     on_file=on_file,
                 )
             else:
-                _ingest_here(path, files, bucket, role_list, doc_type, on_file)
+                _ingest_here(path, files, bucket, role_list, doc_type, on_file, on_resume)
     except RaglineError as exc:
         raise _fail(exc.message) from None
     _print_summary(rows, time.perf_counter() - started)
+    resumed = [r.name for r in rows if r.resumed]
+    if resumed:
+        _line(resumed_summary(resumed))
     if fail_on_error and any(r.outcome == "failed" for r in rows):
         raise typer.Exit(1)
+
+
+def _line(text: str) -> None:
+    """A plain line of the ingest log (written out at once: rich flushes every print)."""
+    console.print(text, markup=False, highlight=False)
 
 
 def _ingest_here(
@@ -285,6 +303,7 @@ def _ingest_here(
     roles: list[str],
     doc_type: str | None,
     on_file: Any,
+    on_resume: Any,
 ) -> None:
     from ingest.folder import ingest_paths
     from ragline.runtime import open_runtime
@@ -306,6 +325,9 @@ def _ingest_here(
             roles=roles,
             doc_type=doc_type,
             on_file=on_file,
+            # Only an embedded data directory has this process as its one writer: there
+            # a document left processing is an earlier run's, not a live worker's.
+            on_resume=on_resume if settings.mode == "embedded" else None,
         )
     finally:
         runtime.close()
