@@ -29,8 +29,8 @@ def text_pdf(path: Path, pages: list[list[str]], *, title: str | None = None) ->
     return path
 
 
-def scanned_pdf(path: Path, lines: list[str]) -> Path:
-    """A PDF whose only page is a picture of text: no text layer at all."""
+def scanned_pdf(path: Path, lines: list[str], *, pages: int = 1) -> Path:
+    """A PDF whose pages are all the same picture of text: no text layer at all."""
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -41,8 +41,9 @@ def scanned_pdf(path: Path, lines: list[str]) -> Path:
     for index, line in enumerate(lines):
         draw.text((150, 300 + 150 * index), line, fill=0, font=font)
     pdf = canvas.Canvas(str(path), pagesize=(612, 792))
-    pdf.drawImage(ImageReader(image), 0, 0, width=612, height=792)
-    pdf.showPage()
+    for _ in range(pages):
+        pdf.drawImage(ImageReader(image), 0, 0, width=612, height=792)
+        pdf.showPage()
     pdf.save()
     return path
 

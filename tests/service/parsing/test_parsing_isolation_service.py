@@ -208,7 +208,11 @@ def test_a_child_that_cannot_start_is_a_dependency_failure(
 
 
 def test_the_real_parser_is_stopped_at_the_time_limit_and_recovers(tmp_path: Path) -> None:
-    """OCR of a scanned page takes over a second: a 0.5 s limit must cut it short."""
+    """OCR of forty scanned pages takes many seconds on any CPU: 0.5 s must cut it short.
+
+    Forty, not one: a single page could be read within the limit on a fast machine,
+    and the test would then say nothing about the limit.
+    """
     with IsolatedParser(
         timeout_s=0.5,
         memory_mb=GENEROUS_MEMORY_MB,
@@ -217,7 +221,9 @@ def test_the_real_parser_is_stopped_at_the_time_limit_and_recovers(tmp_path: Pat
     ) as isolated:
         isolated.start()
         first_child = isolated.child_pid
-        scan = make.scanned_pdf(tmp_path / "scan.pdf", ["Slow to read without a text layer"])
+        scan = make.scanned_pdf(
+            tmp_path / "scan.pdf", ["Slow to read without a text layer"], pages=40
+        )
         with pytest.raises(ParseLimitError, match=r"^parsing exceeded 0.5 s$"):
             isolated.parse(scan)
         note = order(tmp_path, "A short note that parses quickly.", name="note.txt")
