@@ -192,6 +192,7 @@ def _run_demo(base_url: str, key: str) -> None:
         f"  curl -s {base_url}/ask -H 'Authorization: Bearer {key}' "
         "-H 'Content-Type: application/json' "
         f'-d \'{{"question": "{DEMO_QUESTION}"}}\'\n'
+        f"\nOr open the web console at {base_url}/ and sign in with the key above.\n"
     )
 
 
