@@ -37,8 +37,10 @@ from ingest.records import Document, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import (
     DocumentError,
+    EmptyDocumentError,
     InvalidInputError,
     NotFoundError,
+    ObjectMissingError,
     PersonalDataRefusedError,
     RaglineError,
     SupersededError,
@@ -159,7 +161,7 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
     fmt: str | None = None
     try:
         if not path.is_file():
-            raise DocumentError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
+            raise ObjectMissingError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
         content_hash = hash_file(path)
         served_from = fingerprint(content_hash, doc.roles, doc.doc_type, doc.title)
         if served_from == doc.indexed_fingerprint and deps.index.count(document_id=doc.id) > 0:
@@ -172,7 +174,7 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         doc_type = resolve_doc_type(doc.doc_type, parsed)
         drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
         if not drafts:
-            raise DocumentError("the document has no text to index")
+            return _empty_with_attachments(deps, doc, parsed, fmt)
         policy = deps.buckets.get_bucket(doc.bucket).pii
         if policy == "redact":
             doc, parsed, drafts = _redacted(deps, doc, parsed, drafts)
@@ -300,7 +302,7 @@ def _redacted(
     in the bucket stays as uploaded (the bucket is the source of truth).
     """
     if deps.pii is None:
-        raise DocumentError(
+        raise PersonalDataRefusedError(
             "the bucket's policy redacts personal data, but no PII detector is configured"
         )
     redaction = deps.pii.redaction()
@@ -374,10 +376,43 @@ def _build_chunks(
     return chunks
 
 
+def _empty_with_attachments(
+    deps: IngestionDeps, doc: Document, parsed: ParsedDocument, fmt: str | None
+) -> IngestResult:
+    """A document with no text of its own fails as empty, after its attachments are registered.
+
+    A digest of messages, or an email whose only content is attachments, has
+    headers and nothing to chunk; what it carries must still reach the registry
+    (under the roles it was claimed with) and be ingested, never be lost with it.
+    """
+    children = _register_attachments(deps, doc, parsed, roles=doc.roles)
+    message = "the document has no text to index"
+    if parsed.attachments:
+        count = len(parsed.attachments)
+        noun = "attachment" if count == 1 else "attachments"
+        message = (
+            f"the document has no text of its own to index; its {count} {noun} "
+            "are ingested as documents of their own"
+        )
+    exc = EmptyDocumentError(message)
+    deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
+    log.info("document %s failed: %s (%d attachments)", doc.id, exc.code, len(children))
+    return IngestResult(
+        doc.id, "failed", error_code=exc.code, error=exc.message, children=children, format=fmt
+    )
+
+
 def _register_attachments(
-    deps: IngestionDeps, doc: Document, parsed: ParsedDocument
+    deps: IngestionDeps,
+    doc: Document,
+    parsed: ParsedDocument,
+    *,
+    roles: Sequence[str] | None = None,
 ) -> tuple[str, ...]:
-    """Attachments become documents of their own, linked to the email that carried them."""
+    """Attachments become documents of their own, linked to the email that carried them.
+
+    They take the roles the email is served under (``roles`` for one that is not served).
+    """
     queued = []
     for attachment in parsed.attachments:
         stored = deps.store.write_derived(doc.id, attachment.filename, attachment.content)
@@ -386,7 +421,7 @@ def _register_attachments(
             key=f"{doc.key}#{stored.key}",
             content_hash=stored.content_hash,
             size_bytes=stored.size_bytes,
-            roles=doc.served_roles,
+            roles=doc.served_roles if roles is None else roles,
             doc_type=None,
             title=attachment.filename,
             parent_id=doc.id,

@@ -64,8 +64,10 @@ from kernel.errors import (
     ConfigurationError,
     DependencyUnavailableError,
     DocumentError,
+    EmptyDocumentError,
     InvalidInputError,
     NotFoundError,
+    ObjectMissingError,
     RaglineError,
 )
 from retrieval.index.base import ChunkIndex, GenerationalIndex, IndexedChunk
@@ -418,13 +420,13 @@ def served_chunks(deps: IngestionDeps, doc: Document) -> list[IndexedChunk]:
     """
     path = object_path(deps, doc)
     if not path.is_file():
-        raise DocumentError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
+        raise ObjectMissingError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
     content_hash = hash_file(path)
     parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
     doc_type = resolve_doc_type(doc.doc_type, parsed)
     drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
     if not drafts:
-        raise DocumentError("the document has no text to index")
+        raise EmptyDocumentError("the document has no text to index")
     as_served = replace(doc, roles=doc.served_roles)
     return _build_chunks(
         deps, as_served, parsed, drafts, doc.indexed_version, content_hash, doc_type

@@ -19,7 +19,9 @@ user who caused the error, never carry a stack trace, and never echo a secret.
     │   ├── EncryptedDocumentError
     │   ├── EmptyDocumentError
     │   ├── CorruptDocumentError
-    │   └── ParseLimitError       time or memory limit hit while parsing
+    │   ├── ParseLimitError       time or memory limit hit while parsing
+    │   ├── PersonalDataRefusedError
+    │   └── ObjectMissingError    the object left the bucket before it was ingested
     └── DependencyUnavailableError  index / database / broker down -> 503
 """
 
@@ -98,6 +100,12 @@ class PersonalDataRefusedError(DocumentError):
     """The bucket's policy refuses documents holding personal data (``pii: block``)."""
 
     code = "personal_data_refused"
+
+
+class ObjectMissingError(DocumentError):
+    """The registered object is no longer in its bucket (removed before ingestion reached it)."""
+
+    code = "object_missing"
 
 
 class BudgetExceededError(RaglineError):

@@ -9,6 +9,7 @@ its armour as text.
 
 from __future__ import annotations
 
+import codecs
 import email
 import mimetypes
 from dataclasses import dataclass
@@ -57,8 +58,11 @@ def read_email(data: bytes) -> EmailContent:
     Raises:
         EncryptedDocumentError: the message is encrypted.
     """
+    data, transcoded = _as_eight_bit(data)
     message = email.message_from_bytes(data, policy=policy.default)
     assert isinstance(message, EmailMessage)
+    if transcoded:
+        _relabel_wide_charsets(message)
     _refuse_encrypted(message)
     body_part = message.get_body(preferencelist=("html", "plain"))
     body = _text_of(body_part) if body_part is not None else ""
@@ -73,6 +77,39 @@ def read_email(data: bytes) -> EmailContent:
         body_type=body_type,
         attachments=tuple(_attachments(message, body_part)),
     )
+
+
+def _as_eight_bit(data: bytes) -> tuple[bytes, bool]:
+    """The message as the 8-bit bytes the ``email`` package reads, and whether it was re-encoded.
+
+    A message saved as UTF-16 or UTF-32 (Outlook and some Windows tools do, with
+    or without a BOM) is, to the MIME parser, headers and boundaries interleaved
+    with NUL bytes: it finds no header and no part, and the whole file, base64
+    body included, would come back as "text" full of NULs. Such a file is decoded
+    (as detection decoded it) and handed over as UTF-8; a UTF-8 BOM is dropped so
+    the first header keeps its name.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :], False
+    head = data[:4096]
+    wide = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head
+    if not wide:
+        return data, False
+    decoded = decode_text(data)
+    if decoded is None or not decoded.encoding.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+        return data, False
+    return decoded.text.encode("utf-8", "replace"), True
+
+
+def _relabel_wide_charsets(message: EmailMessage) -> None:
+    """A part labelled UTF-16/32 and sent as 8-bit text was re-encoded as UTF-8 with the file."""
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        charset = str(part.get_content_charset() or "").lower().replace("_", "-")
+        encoding = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
+        if charset.startswith(("utf-16", "utf-32")) and encoding in {"7bit", "8bit", "binary"}:
+            part.set_param("charset", "utf-8")
 
 
 def header_element(metadata: dict[str, str]) -> Element:

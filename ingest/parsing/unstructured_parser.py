@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Final
 
 from kernel.documents import Element, ParsedDocument
-from kernel.errors import EmptyDocumentError
+from kernel.errors import CorruptDocumentError, EmptyDocumentError
 
 from . import unstructured_runtime
 from .archives import check_expansion, open_zip
@@ -23,6 +24,10 @@ from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
 from .limits import check_file_size
 from .readers import READERS, Source
 from .text_headings import NUMBERING_KEY
+from .text_quality import unreadable_reason
+
+#: Element kinds judged for control characters and glyph codes, not letter-spacing.
+_NOT_PROSE: Final[frozenset[str]] = frozenset({"table", "code", "email_header"})
 
 
 class UnstructuredParser:
@@ -92,6 +97,7 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
     has_content = any(e.text.strip() for e in document.elements) or document.attachments
     if not has_content:
         raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
+    _refuse_unreadable(document)
     document = replace(document, elements=tuple(bound_elements(document.elements)))
     if document.title is None and document.format not in SPREADSHEET_FORMATS:
         heading = _opening_title(document.elements) or next(
@@ -100,6 +106,21 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
         if heading:
             document = replace(document, title=" ".join(heading.split())[:300])
     return document
+
+
+def _refuse_unreadable(document: ParsedDocument) -> None:
+    """Fail a document whose extracted text is garbage rather than index it.
+
+    Readers retry another path first where one exists (a PDF page goes to OCR);
+    what still reads as NULs, control characters, unmapped glyph codes or
+    letter-spaced words after that is refused, never marked indexed. Tables and
+    code are left out of the letter-spacing test: "Y | N" cells are normal there.
+    """
+    texts = [e.text for e in document.elements if e.text]
+    prose = [e.text for e in document.elements if e.text and e.kind not in _NOT_PROSE]
+    reason = unreadable_reason("\n".join(texts), prose="\n".join(prose))
+    if reason:
+        raise CorruptDocumentError(f"{display_name(document.format)} file is unreadable: {reason}")
 
 
 def _opening_title(elements: tuple[Element, ...]) -> str | None:

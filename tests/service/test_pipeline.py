@@ -191,3 +191,51 @@ def test_a_type_stored_before_types_were_checked_fails_the_document(
     result = ingest_document(runtime.ingestion, doc.id)
     assert (result.outcome, result.error_code) == ("failed", "invalid_input")
     assert runtime.registry.get(doc.id).status == "failed"
+
+
+def _digest_of_three() -> bytes:
+    """A multipart/digest whose only content is three messages (message/rfc822 parts)."""
+    from email.message import EmailMessage
+    from email.mime.message import MIMEMessage
+    from email.mime.multipart import MIMEMultipart
+
+    digest = MIMEMultipart("digest")
+    digest["From"] = "list@example.com"
+    digest["Subject"] = "Facilities digest, vol 7"
+    for number, text in enumerate(
+        [
+            "The north car park closes for resurfacing on Monday.",
+            "Bicycle racks are moving to the east entrance next week.",
+            "Lockers on floor three are emptied every Friday evening.",
+        ],
+        start=1,
+    ):
+        message = EmailMessage()
+        message["From"] = f"desk{number}@example.com"
+        message["Subject"] = f"Notice {number}"
+        message.set_content(text)
+        digest.attach(MIMEMessage(message))
+    return digest.as_bytes()
+
+
+def test_a_digest_registers_its_messages_and_fails_only_as_empty(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Its messages become linked documents, indexed; the digest itself holds no text."""
+    folder = tmp_path / "digest"
+    folder.mkdir()
+    (folder / "digest.eml").write_bytes(_digest_of_three())
+    reports = _ingest(runtime, folder, "digests", ["staff"])
+    by_name = {r.name: r for r in reports}
+    parent = by_name["digest.eml"]
+    assert (parent.outcome, parent.error_code) == ("failed", "empty_document")
+    assert "3 attachments" in (parent.error or "")
+    parent_id = next(
+        d.id for d in runtime.registry.list_documents(bucket="digests") if d.parent_id is None
+    )
+    children = runtime.registry.children(parent_id)
+    assert len(children) == 3
+    assert {runtime.registry.get(c.id).status for c in children} == {"indexed"}
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve("when do the lockers get emptied", staff, top_k=3)
+    assert "Lockers on floor three" in hits[0].text

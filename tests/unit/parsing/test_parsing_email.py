@@ -135,3 +135,38 @@ def test_signature_parts_are_not_attachments(subtype: str, filename: str | None)
     signed.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="n.csv")
     content = read_email(signed.as_bytes())
     assert [(a.filename, a.content_type) for a in content.attachments] == [("n.csv", "text/csv")]
+
+
+def wide_message() -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Zoë Adler <zoe@example.com>"
+    message["Subject"] = "Résumé of the audit"
+    message.set_content(
+        "The audit found three issues in the déjà-vu ledger.\n", charset="utf-8", cte="base64"
+    )
+    message.add_attachment(b"region,total\nnorth,10\n", maintype="text", subtype="csv")
+    return message
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-8-sig"]
+)
+def test_a_message_saved_in_a_wide_encoding_is_decoded_before_parsing(encoding: str) -> None:
+    """UTF-16/32 with a BOM ("utf-16", "utf-32") or without; the base64 body is decoded."""
+    content = read_email(wide_message().as_string().encode(encoding))
+    assert content.metadata["from"] == "Zoë Adler <zoe@example.com>"
+    assert content.subject == "Résumé of the audit"
+    assert content.body_type == "plain"
+    assert content.body == "The audit found three issues in the déjà-vu ledger.\n"
+    assert [(a.filename, a.content) for a in content.attachments] == [
+        ("attachment-1.csv", b"region,total\nnorth,10\n")
+    ]
+
+
+def test_an_eight_bit_part_labelled_utf16_in_a_utf16_file_is_read_as_the_file_is() -> None:
+    raw = (
+        "From: ann@example.com\r\nSubject: Note\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-16"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        "Plain words, saved by Outlook as Unicode.\r\n"
+    ).encode("utf-16")
+    assert read_email(raw).body.strip() == "Plain words, saved by Outlook as Unicode."

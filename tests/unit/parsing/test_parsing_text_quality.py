@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.parsing.text_quality import has_text, is_garbled
+from ingest.parsing.text_quality import has_text, is_garbled, unreadable_reason
 
 pytestmark = pytest.mark.unit
 
@@ -37,3 +37,33 @@ def test_ordinary_text_is_not_garbled(text: str) -> None:
 def test_has_text_needs_a_letter_or_digit() -> None:
     assert has_text(" - 7 -")
     assert not has_text(" \n\t•  —  ")
+
+
+@pytest.mark.parametrize(
+    ("text", "prose", "reason"),
+    [
+        ("F\x00r\x00o\x00m\x00:\x00 \x00a\x00n\x00n\x00", None, "control characters"),
+        ("(cid:3)(cid:4) (cid:5) the (cid:6)(cid:7) (cid:8)", None, "unmapped glyph"),
+        ("T h i s  i s  a  l e t t e r - s p a c e d  l i n e", None, "letter-spaced"),
+    ],
+)
+def test_unreadable_text_is_named(text: str, prose: str | None, reason: str) -> None:
+    found = unreadable_reason(text, prose=prose)
+    assert found is not None and reason in found
+
+
+@pytest.mark.parametrize(
+    ("text", "prose"),
+    [
+        ("I think a quarterly report is due. A review of the plan is needed, and I agree.", None),
+        # A table of Y/N flags is not letter-spaced prose when tables are left out.
+        ("Item | A | B\nx | Y | N\ny | N | Y\nz | Y | Y\nw | N | N", "Flags by item"),
+        ("Col1\tCol2\r\nA form feed\f ends the page\v and a tab\t is layout.", None),
+        ("Glyph (cid:12) in an otherwise readable sentence of many ordinary words here.", None),
+        # A short document of headers and footers (docx-hdrftr.docx's share is 0.375).
+        ("Header A\nFirst page B\nEven page C\nOdd D\nFooter E of F\nthe body G text", None),
+        ("", None),
+    ],
+)
+def test_readable_text_passes(text: str, prose: str | None) -> None:
+    assert unreadable_reason(text, prose=prose) is None
