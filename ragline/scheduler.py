@@ -103,12 +103,17 @@ def run_beat(settings: Settings) -> None:
         purge=Retention(AuditLog(engine), settings.audit).purge_if_due,
         releases=release_controller(settings, engine).tick,
     )
-    # SIGTERM (a service manager, Kubernetes) ends the loop after the current tick,
-    # so a firing is never cut between its claim and its message.
-    previous = signal.signal(signal.SIGTERM, lambda *_: beat.stop())
+    # SIGTERM (a service manager, Kubernetes) and Ctrl-C end the loop after the current
+    # tick, so a firing is never cut between its claim and its message. A KeyboardInterrupt
+    # raised inside a tick's database call could leave a transaction (and its locks) open
+    # while the process winds down: seen as a beat that never exited after Ctrl-C.
+    previous = {
+        sig: signal.signal(sig, lambda *_: beat.stop()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         beat.run_forever()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         celery.close()
         registry.close()
