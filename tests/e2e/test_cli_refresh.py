@@ -8,15 +8,11 @@ from the environment as on a real shell: locally on a data directory, and with
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner, Result
 
 from kernel.settings import get_settings
@@ -24,6 +20,7 @@ from ragline.cli import app
 from ragline.service import create_app
 from tests.conftest import ADMIN_KEY, HR_KEY, KEYS, make_settings
 from tests.e2e.conftest import auth
+from tests.e2e.console_harness import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -153,33 +150,12 @@ def test_refresh_with_server_needs_a_key(tmp_path: Path, farm: Path) -> None:
 # --- through a running server --------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path, farm: Path, embedder: Any) -> Iterator[str]:
     """A real server on loopback, sharing this process's loaded model."""
     settings = make_settings(tmp_path / "data", buckets={"allowed_roots": [str(farm.parent)]})
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, dense=embedder), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not instance.started:
-        assert thread.is_alive(), "the server stopped during start-up"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        instance.should_exit = True
-        thread.join(60)
+    with serving(create_app(settings, dense=embedder)) as url:
+        yield url
 
 
 def test_refresh_and_buckets_through_a_server(tmp_path: Path, farm: Path, server: str) -> None:

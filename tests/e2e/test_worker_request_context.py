@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import signal
 import subprocess
 import threading
 import time
@@ -30,7 +29,14 @@ from ingest.storage import LocalBucketStore
 from kernel.settings import TracingSettings
 from observability.log_context import request_id_scope
 from observability.tracing import request_span, start_tracing, stop_tracing
-from tests.e2e.test_worker_standalone import COMMANDS, MARKDOWN, REPO, worker_env, worker_settings
+from tests.e2e.test_worker_standalone import (
+    COMMANDS,
+    MARKDOWN,
+    REPO,
+    stop_worker,
+    worker_env,
+    worker_settings,
+)
 from workers.celery_app import create_celery
 from workers.tasks import enqueue_registered
 
@@ -127,13 +133,7 @@ def test_the_worker_logs_and_traces_under_the_sending_request(
         stop_tracing(tracing)
         registry.close()
         app.close()
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-        try:
-            code = worker.wait(WAIT_S)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            raise
+        code = stop_worker(worker)
     output = log_path.read_text(errors="replace")
     assert code == 0, output[-3000:]
 

@@ -98,6 +98,17 @@ COMMANDS = {
 }  # fmt: skip
 
 
+def stop_worker(worker: subprocess.Popen[bytes]) -> int:
+    """SIGTERM (a warm shutdown), then its exit code; killed if it does not stop in time."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.wait(WAIT_S)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise
+
+
 def wait_for(predicate: object, what: str, worker: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + WAIT_S
     while not predicate():  # type: ignore[operator]
@@ -155,13 +166,7 @@ def test_a_standalone_worker_indexes_a_document(
         finally:
             registry.close()
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-        try:
-            code = worker.wait(WAIT_S)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            raise
+        code = stop_worker(worker)
     output = log_path.read_text(errors="replace")
     assert code == 0, output[-3000:]
     assert "without a runtime" not in output
