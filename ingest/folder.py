@@ -25,7 +25,7 @@ from typing import Protocol
 
 from chunkers.registry import known_doc_type
 from ingest.content_hash import hash_file
-from ingest.pipeline import IngestionDeps, ingest_document
+from ingest.pipeline import IngestionDeps, IngestResult, ingest_documents
 from ingest.records import Bucket, Document, Registration
 from ingest.registration import accept_upload, register_object
 from kernel.errors import ConflictError, InvalidInputError, PayloadTooLargeError
@@ -75,6 +75,17 @@ class FolderGateway(Protocol):
     def offer(self, name: str, path: Path) -> Offered: ...
 
     def settle(self, document_id: str, *, unchanged: bool) -> Settled: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Batching:
+    """How many waiting documents in-process ingestion takes at once (one embedding call
+    and one upsert for all): up to ``documents`` files, and past the first, no more
+    than ``max_bytes`` of them, so a batch of large files does not hold all their chunks
+    in memory at once."""
+
+    documents: int = 32
+    max_bytes: int = 8_000_000
 
 
 def list_files(path: Path) -> list[Path]:
@@ -156,6 +167,7 @@ def ingest_paths(
     doc_type: str | None,
     on_file: Callable[[FileReport], None],
     on_resume: Callable[[Sequence[str]], None] | None = None,
+    batching: Batching = Batching(),
 ) -> list[FileReport]:
     """:func:`ingest_folder` in this process (the CLI without ``--server``, tests).
 
@@ -172,7 +184,7 @@ def ingest_paths(
         resume = [(doc.id, _document_name(doc)) for doc in interrupted]
         on_resume([name for _, name in resume])
     return ingest_folder(
-        InProcessGateway(deps),
+        InProcessGateway(deps, batching),
         root,
         files,
         bucket=bucket,
@@ -206,14 +218,20 @@ class InProcessGateway:
 
     A bucket that does not exist is created with the folder as its source: an operator
     on the server's machine may name any folder (the API may not: ``ingest.buckets``).
+    Settling a document ingests it together with the next offered ones that wait
+    (``batching``), so a folder of many small files is embedded in batches, not one
+    file at a time; each is still reported as it is settled, in the walk's order.
     """
 
-    def __init__(self, deps: IngestionDeps) -> None:
+    def __init__(self, deps: IngestionDeps, batching: Batching = Batching()) -> None:
         self._deps = deps
+        self._batching = batching
         self._bucket: Bucket | None = None
         self._in_place = False
         self._roles: list[str] = []
         self._doc_type: str | None = None
+        self._waiting: dict[str, int] = {}  # offered, not yet ingested: id -> bytes, in order
+        self._done: dict[str, IngestResult] = {}
 
     def open_bucket(
         self, name: str, root: Path, roles: Sequence[str], doc_type: str | None
@@ -239,6 +257,8 @@ class InProcessGateway:
             registration = self._register(name, path)
         except (InvalidInputError, ConflictError, PayloadTooLargeError) as exc:
             return Offered(None, error_code=exc.code, error=exc.message)
+        if registration.needs_ingest:
+            self._waiting[registration.document.id] = registration.document.size_bytes
         return Offered(registration.document.id, unchanged=not registration.needs_ingest)
 
     def settle(self, document_id: str, *, unchanged: bool) -> Settled:
@@ -246,7 +266,11 @@ class InProcessGateway:
         if unchanged:
             doc = registry.get(document_id)
             return Settled("unchanged", doc.format, doc.chunks)
-        result = ingest_document(self._deps, document_id)
+        if document_id not in self._done:
+            batch = self._next_batch(document_id)
+            for result in ingest_documents(self._deps, batch):
+                self._done[result.document_id] = result
+        result = self._done.pop(document_id)
         doc = registry.get(document_id)
         children = tuple(
             (child, registry.get(child).key.rsplit("#", 1)[-1]) for child in result.children
@@ -254,6 +278,21 @@ class InProcessGateway:
         return Settled(
             result.outcome, doc.format, result.chunks, result.error_code, result.error, children
         )
+
+    def _next_batch(self, first: str) -> list[str]:
+        """``first`` and the documents offered after it that wait, within the limits."""
+        self._waiting.pop(first, None)
+        batch = [first]
+        size = 0
+        for document_id, size_bytes in list(self._waiting.items()):
+            if len(batch) >= self._batching.documents:
+                break
+            size += size_bytes
+            if size > self._batching.max_bytes:
+                break
+            del self._waiting[document_id]
+            batch.append(document_id)
+        return batch
 
     def _register(self, name: str, path: Path) -> Registration:
         bucket = self._bucket

@@ -1,8 +1,9 @@
 """The ingestion pipeline as plain functions: one document in, its chunks in the index.
 
-Celery tasks (``workers/tasks.py``, also run by the embedded worker) and the CLI's
-folder ingestion (``ingest/folder.py``) all call :func:`ingest_document`; there is no
-second copy of this flow.
+Celery tasks (``workers/tasks.py``, also run by the embedded worker) call
+:func:`ingest_document`; the CLI's folder ingestion (``ingest/folder.py``) calls
+:func:`ingest_documents`, the same steps for a batch of documents with one embedding
+call and one upsert. There is no second copy of this flow.
 
 Order of writes, chosen so that a crash at any point heals on the next run and a
 reader never sees a half-updated document:
@@ -46,7 +47,7 @@ from kernel.errors import (
     SupersededError,
 )
 from retrieval.encoders import DenseEncoder, SparseEncoder
-from retrieval.index.base import ChunkIndex, IndexedChunk
+from retrieval.index.base import ChunkIndex, IndexedChunk, SparseVector
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,21 @@ def object_path(deps: IngestionDeps, doc: Document) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class Drafted:
+    """One claimed attempt, parsed and chunked, not yet embedded or written."""
+
+    document: Document  # as claimed: its roles are the roles the chunks carry
+    version: int
+    parsed: ParsedDocument
+    drafts: list[ChunkDraft]
+    content_hash: str
+    fingerprint: str
+    doc_type: str
+    # Seconds this document spent per stage so far (parse, chunk, registry).
+    stages: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """One claimed attempt, parsed, chunked and embedded, not yet written."""
 
@@ -108,8 +124,9 @@ class Prepared:
     content_hash: str
     fingerprint: str
     doc_type: str
-    parse_seconds: float
-    embed_seconds: float = 0.0
+    # Seconds per stage (parse, chunk, registry, embed, sparse; the caller adds write
+    # and commit); a batch's shared stages are split among its documents by chunk count.
+    stages: dict[str, float]
 
 
 def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
@@ -117,26 +134,62 @@ def ingest_document(deps: IngestionDeps, document_id: str) -> IngestResult:
 
     A :class:`DocumentError` (bad file) is recorded as ``failed`` with its reason and
     not raised: retrying cannot fix the file. Infrastructure errors propagate so the
-    task layer can retry them. The three steps are separate functions so that tests
-    can interleave other operations (a delete, a change of roles) between them.
+    task layer can retry them. The steps are separate functions so that tests can
+    interleave other operations (a delete, a change of roles) between them.
 
     Every attempt that returns is told to ``deps.observer`` here, once; one that raises
     is told by :func:`record_unexpected_failure` if the caller gives up on it.
     """
-    step = prepare(deps, document_id)
-    if isinstance(step, IngestResult):
-        _observe(deps, step, {})
-        return step
+    return ingest_documents(deps, [document_id])[0]
+
+
+def ingest_documents(deps: IngestionDeps, document_ids: Sequence[str]) -> list[IngestResult]:
+    """:func:`ingest_document` for many documents, with one embedding call and one upsert.
+
+    Embedding is most of an ingestion's time, and a model encodes a batch of many
+    short texts far faster than the same texts one call at a time; a bulk load of
+    small files was otherwise bound by batches of one. Each document is still claimed,
+    versioned and committed on its own, in the order given, so the write order above
+    holds per document and a batch changes no document's visibility: between its
+    upsert and its commit, a document's new chunks are as invisible as a single
+    document's are. Results come back in the order of ``document_ids``.
+
+    An unexpected error while drafting a document propagates (as for one document):
+    the documents of the batch claimed before it stay ``processing`` and are picked up
+    by the next run or the task's retry, like those of a crashed process.
+    """
+    steps = [draft(deps, document_id) for document_id in document_ids]
+    drafted = [step for step in steps if isinstance(step, Drafted)]
+    embedded = iter(embed_drafted(deps, drafted))
+    prepared = [step if isinstance(step, IngestResult) else next(embedded) for step in steps]
+    ready = [step for step in prepared if isinstance(step, Prepared)]
     started = time.perf_counter()
-    write(deps, step)
-    result = commit(deps, step)
-    stages = {
-        "parse": step.parse_seconds,
-        "embed": step.embed_seconds,
-        "write": time.perf_counter() - started,
+    write_all(deps, ready)
+    upsert_shares = _shares(time.perf_counter() - started, ready)
+    results = []
+    for step in prepared:
+        if isinstance(step, IngestResult):
+            _observe(deps, step, {})
+            results.append(step)
+            continue
+        started = time.perf_counter()
+        result = commit(deps, step)
+        stages = dict(step.stages)
+        stages["write"] = upsert_shares[id(step)]
+        stages["commit"] = time.perf_counter() - started
+        _observe(deps, result, stages)
+        results.append(result)
+    return results
+
+
+def _shares(seconds: float, batch: Sequence[Prepared | Drafted]) -> dict[int, float]:
+    """A batch's shared time, split among its documents by chunk count (at least one)."""
+    weights = {
+        id(step): max(1, len(step.chunks) if isinstance(step, Prepared) else len(step.drafts))
+        for step in batch
     }
-    _observe(deps, result, stages)
-    return result
+    total = sum(weights.values()) or 1
+    return {key: seconds * weight / total for key, weight in weights.items()}
 
 
 def _observe(deps: IngestionDeps, result: IngestResult, stages: Mapping[str, float]) -> None:
@@ -156,7 +209,17 @@ def _observe(deps: IngestionDeps, result: IngestResult, stages: Mapping[str, flo
 
 def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
     """Take the document, build a new version's chunks; nothing is written to the index yet."""
+    step = draft(deps, document_id)
+    if isinstance(step, IngestResult):
+        return step
+    return embed_drafted(deps, [step])[0]
+
+
+def draft(deps: IngestionDeps, document_id: str) -> Drafted | IngestResult:
+    """Take the document and parse and chunk it; a bad file ends here as ``failed``."""
+    started = time.perf_counter()
     doc = deps.registry.mark_processing(document_id)
+    registry_seconds = time.perf_counter() - started
     path = object_path(deps, doc)
     fmt: str | None = None
     try:
@@ -171,41 +234,110 @@ def prepare(deps: IngestionDeps, document_id: str) -> Prepared | IngestResult:
         parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
         parse_seconds = time.perf_counter() - started
         fmt = parsed.format
-        doc_type = resolve_doc_type(doc.doc_type, parsed)
-        drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
+        started = time.perf_counter()
+        doc, parsed, drafts, doc_type = chunked(deps, doc, parsed)
         if not drafts:
             return _empty_with_attachments(deps, doc, parsed, fmt)
-        policy = deps.buckets.get_bucket(doc.bucket).pii
-        if policy == "redact":
-            doc, parsed, drafts = _redacted(deps, doc, parsed, drafts)
-        elif policy == "block":
-            _refuse_personal_data(deps, parsed, drafts)
+        chunk_seconds = time.perf_counter() - started
     except (DocumentError, InvalidInputError) as exc:
         # InvalidInputError: a type stored before types were checked at the door.
         deps.registry.mark_failed(doc.id, code=exc.code, message=exc.message)
         # Expected for bad files: recorded for the user, not an operator's alarm.
         log.info("document %s failed: %s", doc.id, exc.code)
         return IngestResult(doc.id, "failed", error_code=exc.code, error=exc.message, format=fmt)
-    version = deps.registry.next_version(doc.id)
     started = time.perf_counter()
-    chunks = _build_chunks(deps, doc, parsed, drafts, version, content_hash, doc_type)
-    embed_seconds = time.perf_counter() - started
-    return Prepared(
-        doc,
-        version,
-        parsed,
-        chunks,
-        content_hash,
-        served_from,
-        doc_type,
-        parse_seconds,
-        embed_seconds,
+    version = deps.registry.next_version(doc.id)
+    registry_seconds += time.perf_counter() - started
+    stages = {"parse": parse_seconds, "chunk": chunk_seconds, "registry": registry_seconds}
+    return Drafted(doc, version, parsed, list(drafts), content_hash, served_from, doc_type, stages)
+
+
+def chunked(
+    deps: IngestionDeps, doc: Document, parsed: ParsedDocument
+) -> tuple[Document, ParsedDocument, list[ChunkDraft], str]:
+    """The document's chunks as its bucket's personal-data policy allows them to be indexed.
+
+    Returns the document and parse with the title redacted where the policy redacts,
+    the drafts (none for a document with no text), and the resolved doc type. Every
+    path that builds chunks (ingestion, reindexing) goes through here, so no path can
+    index what the policy redacts or refuses.
+
+    Raises:
+        PersonalDataRefusedError: the policy refuses personal data and the text holds some.
+    """
+    doc_type = resolve_doc_type(doc.doc_type, parsed)
+    drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
+    if not drafts:
+        return doc, parsed, [], doc_type
+    policy = deps.buckets.get_bucket(doc.bucket).pii
+    if policy == "redact":
+        doc, parsed, drafts = _redacted(deps, doc, parsed, drafts)
+    elif policy == "block":
+        _refuse_personal_data(deps, parsed, drafts)
+    return doc, parsed, list(drafts), doc_type
+
+
+def build_chunks(
+    deps: IngestionDeps,
+    doc: Document,
+    parsed: ParsedDocument,
+    drafts: Sequence[ChunkDraft],
+    *,
+    version: int,
+    content_hash: str,
+    doc_type: str,
+) -> list[IndexedChunk]:
+    """One version's index entries from drafts :func:`chunked` returned, embedded now."""
+    step = Drafted(doc, version, parsed, list(drafts), content_hash, "", doc_type, {})
+    return embed_drafted(deps, [step])[0].chunks
+
+
+def embed_drafted(deps: IngestionDeps, drafted: Sequence[Drafted]) -> list[Prepared]:
+    """Embed every drafted document's chunks in one dense and one sparse call."""
+    if not drafted:
+        return []
+    started = time.perf_counter()
+    dense = deps.dense.embed([d.text for step in drafted for d in step.drafts])
+    embed_shares = _shares(time.perf_counter() - started, drafted)
+    started = time.perf_counter()
+    sparse = deps.sparse.encode_documents(
+        [_lexical_text(step, d) for step in drafted for d in step.drafts]
     )
+    sparse_shares = _shares(time.perf_counter() - started, drafted)
+    prepared = []
+    offset = 0
+    for step in drafted:
+        end = offset + len(step.drafts)
+        chunks = _build_chunks(step, dense[offset:end], sparse[offset:end])
+        offset = end
+        stages = dict(step.stages)
+        stages["embed"] = embed_shares[id(step)]
+        stages["sparse"] = sparse_shares[id(step)]
+        prepared.append(
+            Prepared(
+                step.document,
+                step.version,
+                step.parsed,
+                chunks,
+                step.content_hash,
+                step.fingerprint,
+                step.doc_type,
+                stages,
+            )
+        )
+    return prepared
 
 
 def write(deps: IngestionDeps, prepared: Prepared) -> None:
     """Upsert the new version's chunks; readers do not see them until :func:`commit`."""
-    deps.index.upsert(prepared.chunks)
+    write_all(deps, [prepared])
+
+
+def write_all(deps: IngestionDeps, prepared: Sequence[Prepared]) -> None:
+    """:func:`write` for many documents in one upsert."""
+    chunks = [chunk for step in prepared for chunk in step.chunks]
+    if chunks:
+        deps.index.upsert(chunks)
 
 
 def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
@@ -227,7 +359,7 @@ def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
             detected_type=prepared.doc_type,
             fmt=prepared.parsed.format,
             title=prepared.parsed.title,
-            parse_seconds=prepared.parse_seconds,
+            parse_seconds=prepared.stages.get("parse", 0.0),
             built_roles=doc.roles,
             incarnation=doc.incarnation,
         )
@@ -334,36 +466,34 @@ def _refuse_personal_data(
         )
 
 
+def _lexical_text(step: Drafted, draft: ChunkDraft) -> str:
+    """The lexical side also sees title and section: cheap, and headings are what people
+    type. The dense side gets the text alone to stay inside the model window."""
+    return " ".join(filter(None, (_known_title(step), draft.section, draft.text)))
+
+
+def _known_title(step: Drafted) -> str | None:
+    return step.document.title or step.parsed.title
+
+
 def _build_chunks(
-    deps: IngestionDeps,
-    doc: Document,
-    parsed: ParsedDocument,
-    drafts: Sequence[ChunkDraft],
-    version: int,
-    content_hash: str,
-    doc_type: str,
+    step: Drafted, dense: Sequence[list[float]], sparse: Sequence[SparseVector]
 ) -> list[IndexedChunk]:
+    doc, version = step.document, step.version
     # A document without a title is shown under its file name, but a file name is no
     # text: "report-final-v2.pdf" or an id must not become BM25 terms.
-    known_title = doc.title or parsed.title
-    title = known_title or Path(doc.key.rsplit("#", 1)[-1]).name
-    dense = deps.dense.embed([d.text for d in drafts])
-    # The lexical side also sees title and section: cheap, and headings are what
-    # people type. The dense side gets the text alone to stay inside the model window.
-    sparse = deps.sparse.encode_documents(
-        [" ".join(filter(None, (known_title, d.section, d.text))) for d in drafts]
-    )
+    title = _known_title(step) or Path(doc.key.rsplit("#", 1)[-1]).name
     chunks = []
-    for i, (draft, vec, sp) in enumerate(zip(drafts, dense, sparse, strict=True)):
+    for i, (draft, vec, sp) in enumerate(zip(step.drafts, dense, sparse, strict=True)):
         payload: dict[str, Any] = {
             "document_id": doc.id,
             "document_version": version,
-            "content_hash": content_hash,
+            "content_hash": step.content_hash,
             "bucket": doc.bucket,
             "source": doc.key,
             "title": title,
-            "doc_type": doc_type,
-            "format": parsed.format,
+            "doc_type": step.doc_type,
+            "format": step.parsed.format,
             "roles": list(doc.roles),
             "section": draft.section,
             "page": draft.page,

@@ -55,10 +55,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from chunkers.registry import chunk_document, resolve_doc_type
 from ingest.content_hash import hash_file
 from ingest.leases import LeaseKeeper
-from ingest.pipeline import IngestionDeps, _build_chunks, object_path
+from ingest.pipeline import IngestionDeps, build_chunks, chunked, object_path
 from ingest.records import Document
 from kernel.errors import (
     ConfigurationError,
@@ -413,21 +412,28 @@ def served_chunks(deps: IngestionDeps, doc: Document) -> list[IndexedChunk]:
 
     Same version number, so the registry's gate serves them; the served roles, so they
     are never wider than what readers may see; the pipeline's parse, chunk and embed
-    steps with this process's settings. Raises ``DocumentError`` when the object is gone
-    or no longer yields text. If the object changed since that version was built (its
-    new version is queued), these chunks hold the new bytes, with their content hash,
-    until that ingestion replaces them.
+    steps (the bucket's personal-data policy included) with this process's settings.
+    Raises ``DocumentError`` when the object is gone or no longer yields text. If the
+    object changed since that version was built (its new version is queued), these
+    chunks hold the new bytes, with their content hash, until that ingestion replaces
+    them.
     """
     path = object_path(deps, doc)
     if not path.is_file():
         raise ObjectMissingError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
     content_hash = hash_file(path)
     parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
-    doc_type = resolve_doc_type(doc.doc_type, parsed)
-    drafts = chunk_document(parsed, doc_type, deps.dense.tokens)
+    as_served, parsed, drafts, doc_type = chunked(
+        deps, replace(doc, roles=doc.served_roles), parsed
+    )
     if not drafts:
         raise EmptyDocumentError("the document has no text to index")
-    as_served = replace(doc, roles=doc.served_roles)
-    return _build_chunks(
-        deps, as_served, parsed, drafts, doc.indexed_version, content_hash, doc_type
+    return build_chunks(
+        deps,
+        as_served,
+        parsed,
+        drafts,
+        version=doc.indexed_version,
+        content_hash=content_hash,
+        doc_type=doc_type,
     )

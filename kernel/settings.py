@@ -103,6 +103,11 @@ class WorkerSettings(BaseModel):
     general_threads: int = Field(default=1, ge=1, le=16)
     # How long /ready waits for a distributed worker to answer a ping.
     ping_timeout_s: float = Field(default=1.0, gt=0, le=30)
+    # In-process bulk ingestion (``ragline ingest``) embeds and upserts this many waiting
+    # documents together, and past the first no more than ``batch_bytes`` of files:
+    # the model encodes a batch far faster than the same texts one document at a time.
+    batch_documents: int = Field(default=32, ge=1, le=1024)
+    batch_bytes: int = Field(default=8_000_000, ge=1)
 
 
 class BucketSettings(BaseModel):

@@ -17,7 +17,9 @@ from observability.metrics import Metrics
 __all__ = ["COUNTED_OUTCOMES", "STAGES", "IngestMetrics"]
 
 COUNTED_OUTCOMES = frozenset({"indexed", "unchanged", "failed"})
-STAGES = ("parse", "embed", "write")
+# Claim and version (registry), parse, chunk, embed (dense), sparse (BM25), write (the
+# upsert), commit (the registry flips the served version; old versions leave the index).
+STAGES = ("registry", "parse", "chunk", "embed", "sparse", "write", "commit")
 UNKNOWN_FORMAT = "unknown"
 
 

@@ -306,7 +306,7 @@ def _ingest_here(
     on_file: Any,
     on_resume: Any,
 ) -> None:
-    from ingest.folder import ingest_paths
+    from ingest.folder import Batching, ingest_paths
     from ragline.runtime import open_runtime
 
     settings = _settings()
@@ -329,6 +329,7 @@ def _ingest_here(
             # Only an embedded data directory has this process as its one writer: there
             # a document left processing is an earlier run's, not a live worker's.
             on_resume=on_resume if settings.mode == "embedded" else None,
+            batching=Batching(settings.workers.batch_documents, settings.workers.batch_bytes),
         )
     finally:
         runtime.close()
