@@ -11,11 +11,16 @@ header line first, then one line per row, cells joined by " | ":
 large share of the window on labels. Whitespace inside a cell (line breaks of a
 wrapped cell) is collapsed to single spaces so one line stays one row.
 
+The header is the table's whole header band (``chunkers.table_header``): the
+title rows, the column row and the year and unit rows under it, one line each,
+a title row as its one value. So a chunk from the middle of a long financial
+table still says "Segment analysis / | 2023 | 2022 / | $m | $m" above its rows.
+
 Rows are grouped up to the target with the header's tokens reserved in every
 group; each group's ``rows`` metadata gives its data rows (1-based, the header
 excluded) for citations. A row too long for one chunk is cut as a last resort,
 each part still under the header. A header too long to repeat (over half the
-window) is kept as the table's first row instead.
+window) is kept as the table's first rows instead.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from chunkers.blocks import Block
 from chunkers.budget import Budget
 from chunkers.fitting import fit, split_after, words
 from chunkers.packing import plan_windows
+from chunkers.table_header import header_band, is_title_row
 from kernel.documents import Element
 
 CELL_SEPARATOR = " | "
@@ -37,6 +43,13 @@ def render_row(cells: Sequence[str]) -> str:
     return CELL_SEPARATOR.join(" ".join(cell.split()) for cell in cells)
 
 
+def _band_line(cells: Sequence[str]) -> str:
+    """A header-band row as text; a title row (one merged value) is that value once."""
+    if is_title_row(cells):
+        return next(" ".join(c.split()) for c in cells if c.strip())
+    return render_row(cells)
+
+
 def table_blocks(
     element: Element,
     path: tuple[str, ...],
@@ -45,13 +58,15 @@ def table_blocks(
     metadata: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """Standalone blocks for a table element, each repeating the header line."""
-    rows = [render_row(r) for r in element.rows or () if any(c.strip() for c in r)]
-    if not rows:
+    cells = [r for r in element.rows or () if any(c.strip() for c in r)]
+    if not cells:
         return []
-    header = rows.pop(0) if element.has_header else None
+    band = header_band(cells, marked=1) if element.has_header else 0
+    rows = [render_row(r) for r in cells[band:]]
+    header = "\n".join(_band_line(r) for r in cells[:band]) if band else None
     header_tokens = tokens.count(header) if header is not None else 0
     if header is not None and (header_tokens > budget.limit // 2 or not rows):
-        rows.insert(0, header)
+        rows[:0] = header.split("\n")
         header, header_tokens = None, 0
     table = _Table(header, header_tokens, path, element.page, tokens, budget, metadata or {})
     return table.blocks(rows)

@@ -7,13 +7,13 @@ cover, so each row has a value under each header.
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from typing import Final
 
+from chunkers.table_header import header_band
+
 Rows = tuple[tuple[str, ...], ...]
 
-_NUMBER = re.compile(r"^[\s$€£¥+-]*[\d.,]+\s*%?$")
 _MAX_SPAN: Final[int] = 1000
 
 
@@ -140,17 +140,14 @@ def _rectangular(grid: list[list[str]]) -> Rows:
 
 
 def looks_like_header(rows: Rows) -> bool:
-    """Whether the first row reads as column names rather than data.
+    """Whether the table opens with a header band rather than data.
 
-    Without ``<th>`` markup (DOCX, XLSX, CSV) the first row is taken as a header
-    when it has more rows under it and its cells are filled, distinct and not numbers.
+    Without ``<th>`` markup (DOCX, XLSX, CSV) this is the band rule of
+    ``chunkers.table_header``: title rows, a column row with a blank corner,
+    year and unit rows; the chunkers read the same rule to know how many rows
+    to repeat.
     """
-    if len(rows) < 2:
-        return False
-    first = [cell.strip() for cell in rows[0]]
-    if not all(first) or len(set(first)) != len(first):
-        return False
-    return not any(_NUMBER.match(cell) for cell in first)
+    return header_band(rows) > 0
 
 
 def rows_as_text(rows: Rows) -> str:

@@ -24,7 +24,9 @@ each numbered line its own paragraph, it decides here:
   and a title would go to the chunk's section path (and close the clauses
   around it) instead.
 
-Unnumbered titles ("MASTER SERVICES AGREEMENT") are left as unstructured read them.
+Unnumbered titles ("MASTER SERVICES AGREEMENT") are left as unstructured read
+them, unless they sit in a run of short lines: that is a list, and
+``short_line_lists`` makes its entries list items.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Final
 from kernel.documents import Element
 
 from .line_markers import LineMarker, is_heading_line, read_line_marker
+from .short_line_lists import list_short_line_runs
 
 NUMBERING_KEY: Final = "numbering"
 
@@ -45,7 +48,7 @@ _SKIPPED_KINDS: Final = frozenset({"page_break", "header"})
 
 
 def mark_text_headings(elements: Sequence[Element]) -> list[Element]:
-    """``elements`` with their headings settled by numbering (see the module docstring)."""
+    """``elements`` with their headings settled (see the module docstring)."""
     markers = [_marker(element) for element in elements]
     content = [i for i, e in enumerate(elements) if e.kind not in _SKIPPED_KINDS]
     after = dict(pairwise(content))
@@ -68,7 +71,7 @@ def mark_text_headings(elements: Sequence[Element]) -> list[Element]:
         elif element.kind == "title":
             out[index] = replace(element, kind="list_item", level=None)
         previous = (marker, shaped and listed)
-    return out
+    return list_short_line_runs(out)
 
 
 def _marker(element: Element) -> LineMarker | None:
