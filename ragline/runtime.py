@@ -51,6 +51,7 @@ from retrieval.dense import SentenceTransformerEmbedder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
 from retrieval.index.base import ChunkIndex, Fusion
+from retrieval.query_vectors import QueryVectorCache
 from retrieval.sparse import BM25SparseEncoder
 from usage.ledger import UsageLedger
 
@@ -195,9 +196,11 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         observer=IngestMetrics(metrics),
         erasure=AnswerErasure(audit),
     )
+    # Retrieval and the extractive answer embed the same question: once is enough.
+    questions = QueryVectorCache(dense)
     retriever = HybridRetriever(
         index,
-        dense,
+        questions,
         sparse,
         registry.served,
         RetrievalConfig(
@@ -252,7 +255,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     )
     answers = AnswerService(
         retriever,
-        dense,
+        questions,
         AuditedAnswers(audit, settings.audit),
         settings.answer,
         default_top_k=settings.retrieval.top_k,
