@@ -35,6 +35,23 @@ class ModelSettings(BaseModel):
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     # Word pieces per chunk; all-MiniLM-L6-v2 reads 256 including [CLS] and [SEP].
     chunk_max_tokens: int = Field(default=254, ge=16, le=8192)
+    # Dense embedder backend (retrieval.embedder_choice): "auto" uses the ONNX model made
+    # by `ragline models prepare` when it agreed with torch and was faster here, else
+    # torch; "onnx" requires it; "torch" never uses it.
+    embedding_backend: Literal["auto", "torch", "onnx"] = "auto"
+    # Where `ragline models prepare` writes ONNX models; None: $XDG_CACHE_HOME/ragline/onnx
+    # (or ~/.cache/ragline/onnx). Absolute, so the CLI and the server find the same one.
+    onnx_dir: Path | None = None
+
+    @field_validator("onnx_dir")
+    @classmethod
+    def _absolute_onnx_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        if not value.is_absolute():
+            raise ValueError(f"models.onnx_dir must be an absolute path, got {value}")
+        return value
 
 
 class QdrantSettings(BaseModel):
@@ -106,7 +123,7 @@ class WorkerSettings(BaseModel):
     # In-process bulk ingestion (``ragline ingest``) embeds and upserts this many waiting
     # documents together, and past the first no more than ``batch_bytes`` of files:
     # the model encodes a batch far faster than the same texts one document at a time.
-    batch_documents: int = Field(default=32, ge=1, le=1024)
+    batch_documents: int = Field(default=128, ge=1, le=1024)
     batch_bytes: int = Field(default=8_000_000, ge=1)
 
 

@@ -26,6 +26,7 @@ from ragline.db_cli import db_app
 from ragline.eval_cli import eval_app
 from ragline.keys_cli import keys_app
 from ragline.logging_setup import configure_logging
+from ragline.models_cli import models_app
 from ragline.prompts_cli import prompts_app
 from ragline.release_cli import release_app
 from ragline.review_cli import review_app
@@ -43,6 +44,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
 app.command("cost")(cost)
 # soft_wrap: a key or a curl line must stay copyable, never broken across lines.
 console = Console(soft_wrap=True)

@@ -47,7 +47,7 @@ from releases.model import known_routes
 from releases.router import ReleaseRouter
 from releases.service import ReleaseService
 from releases.tally import Tally
-from retrieval.dense import SentenceTransformerEmbedder
+from retrieval.embedder_choice import open_dense_encoder
 from retrieval.encoders import DenseEncoder
 from retrieval.hybrid import HybridRetriever, RetrievalConfig
 from retrieval.index.base import ChunkIndex, Fusion
@@ -157,11 +157,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     private_dir(settings.data_dir)
     registry = open_registry(settings)
     try:
-        dense = dense or SentenceTransformerEmbedder(
-            settings.models.embedding_model_path,
-            batch_size=settings.models.embedding_batch_size,
-            max_tokens=settings.models.chunk_max_tokens,
-        )
+        dense = dense or open_dense_encoder(settings.models)
         index = open_index(settings, dense.dim)
     except BaseException:
         registry.close()

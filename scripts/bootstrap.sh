@@ -43,4 +43,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q --no-deps unstructured-inference==1.6.14
   echo "$want" > "$stamp"
 fi
+# The ONNX export of the embedding model (retrieval.onnx_export), made from the shipped
+# weights and checked against torch; a no-op when one exists for these weights. Without
+# it (or if it fails its check) every process embeds with torch, only slower.
+echo "==> preparing the ONNX embedding model"
+"$VENV/bin/ragline" models prepare || echo "warning: no ONNX embedding model; torch will embed"
 echo "==> environment ready: $VENV"

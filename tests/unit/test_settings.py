@@ -89,3 +89,18 @@ def test_log_level_is_read_validated_and_used_by_the_cli(
     finally:
         get_settings.cache_clear()
     assert seen == ["DEBUG", "ERROR"]
+
+
+def test_embedding_backend_and_onnx_dir_are_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = Settings(data_dir=tmp_path)
+    assert (s.models.embedding_backend, s.models.onnx_dir) == ("auto", None)
+    monkeypatch.setenv("RAGLINE_MODELS__EMBEDDING_BACKEND", "onnx")
+    monkeypatch.setenv("RAGLINE_MODELS__ONNX_DIR", str(tmp_path / "onnx"))
+    s = Settings(data_dir=tmp_path)
+    assert (s.models.embedding_backend, s.models.onnx_dir) == ("onnx", tmp_path / "onnx")
+    with pytest.raises(ValidationError, match="embedding_backend"):
+        Settings(data_dir=tmp_path, models={"embedding_backend": "gpu"})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="must be an absolute path"):
+        Settings(data_dir=tmp_path, models={"onnx_dir": "relative/onnx"})  # type: ignore[arg-type]
