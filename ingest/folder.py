@@ -84,7 +84,7 @@ class Batching:
     than ``max_bytes`` of them, so a batch of large files does not hold all their chunks
     in memory at once."""
 
-    documents: int = 32
+    documents: int = 128
     max_bytes: int = 8_000_000
 
 
