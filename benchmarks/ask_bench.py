@@ -96,7 +96,9 @@ class Built:
 
 
 def _passages(corpus: Path) -> list[str]:
-    rows = [json.loads(line) for line in corpus.read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()
+    ]
     return [f"{r.get('title') or ''}\n\n{r['text']}".strip() for r in rows]
 
 
@@ -586,7 +588,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"data directory for {args.chunks} chunks under {args.workdir} ...", flush=True)
     built = build(args.workdir, args.corpus, args.chunks, per_file=args.per_file)
-    lines = args.queries.read_text().splitlines()
+    lines = args.queries.read_text(encoding="utf-8").split("\n")
     questions = [json.loads(line)["text"] for line in lines if line.strip()]
     levels: list[Level] = []
     seen: set[int] = set()  # questions the server was asked already
