@@ -30,7 +30,7 @@ always runs after ragline: the orders rotate over (ragline, llamaindex, embeddin
 (llamaindex, ragline, embedding), (ragline, embedding, llamaindex). Models are loaded
 and warmed before any timing; opening a store is not timed, writing to it is.
 
-Corpora: ``msmarco`` (each passage a .txt file, as ``benchmarks.ask_latency``);
+Corpora: ``msmarco`` (each passage a .txt file, its title and text);
 ``synthetic`` (documents of 1 to 40 MS MARCO passages, .txt or .md with headings, drawn
 by a seeded generator: the same ``--passages`` and ``--seed`` give the same files);
 ``dir`` (the files of a folder of yours, copied).
