@@ -15,6 +15,8 @@ The header is the table's whole header band (``chunkers.table_header``): the
 title rows, the column row and the year and unit rows under it, one line each,
 a title row as its one value. So a chunk from the middle of a long financial
 table still says "Segment analysis / | 2023 | 2022 / | $m | $m" above its rows.
+The rows the source declares as header (``Element.header_rows``: a multi-row
+``<thead>``) are always part of the band, which may go on below them.
 
 Rows are grouped up to the target with the header's tokens reserved in every
 group; each group's ``rows`` metadata gives its data rows (1-based, the header
@@ -61,7 +63,8 @@ def table_blocks(
     cells = [r for r in element.rows or () if any(c.strip() for c in r)]
     if not cells:
         return []
-    band = header_band(cells, marked=1) if element.has_header else 0
+    declared = element.declared_header_rows
+    band = header_band(cells, marked=declared) if element.has_header and declared else 0
     rows = [render_row(r) for r in cells[band:]]
     header = "\n".join(_band_line(r) for r in cells[:band]) if band else None
     header_tokens = tokens.count(header) if header is not None else 0

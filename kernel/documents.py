@@ -14,7 +14,7 @@ ElementKind = Literal[
     "title",  # a heading; ``level`` says how deep (1 = top)
     "text",  # narrative text, a paragraph
     "list_item",
-    "table",  # ``rows`` holds the cells, first row is the header when ``has_header``
+    "table",  # ``rows`` holds the cells; ``has_header``/``header_rows`` say which lead
     "code",  # a code block: never split
     "page_break",
     "header",  # page header/footer furniture
@@ -25,7 +25,13 @@ ElementKind = Literal[
 
 @dataclass(frozen=True, slots=True)
 class Element:
-    """One structural piece of a parsed document, in reading order."""
+    """One structural piece of a parsed document, in reading order.
+
+    For a table, ``has_header`` says it opens with a header; ``header_rows`` is
+    how many leading rows the source itself declares as header (the rows of an
+    HTML ``<thead>``, or of ``<th>`` cells only), ``None`` when it declares no
+    count. Chunkers repeat at least that many rows in every chunk of the table.
+    """
 
     kind: ElementKind
     text: str
@@ -34,6 +40,14 @@ class Element:
     rows: tuple[tuple[str, ...], ...] | None = None
     has_header: bool = True
     metadata: Mapping[str, str] = field(default_factory=dict)
+    header_rows: int | None = None
+
+    @property
+    def declared_header_rows(self) -> int:
+        """Leading rows known to be header: ``header_rows``, else 1 with ``has_header``, else 0."""
+        if self.header_rows is not None:
+            return max(0, self.header_rows)
+        return 1 if self.has_header else 0
 
 
 @dataclass(frozen=True, slots=True)

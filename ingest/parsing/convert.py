@@ -4,7 +4,8 @@ The conventions the chunkers rely on are set here: reading order kept; a title's
 ``level`` is 1 for the top (unstructured counts ``category_depth`` from 0 for
 HTML/Markdown headings, DOCX heading styles and slide titles, and gives none for
 PDF or plain-text titles, which stay ``None``, except numbered plain-text
-headings, levelled by ``text_headings``); tables carry ``rows``; page
+headings, levelled by ``text_headings``); tables carry ``rows`` and the count
+of header rows their markup declares (``header_rows``); page
 furniture is ``header``; empty elements are dropped; a ``page_break`` sits only
 between content and carries the number of the page it ends.
 """
@@ -16,7 +17,7 @@ from typing import Any, Final, Protocol
 
 from kernel.documents import Element, ElementKind
 
-from .tables import html_table_rows, rows_as_text
+from .tables import read_html_table, rows_as_text
 
 _KINDS: Final[dict[str, ElementKind]] = {
     "Title": "title",
@@ -93,10 +94,15 @@ def tidy_page_breaks(elements: Sequence[Element]) -> list[Element]:
 
 def _table(text: str, html: object, page: int | None) -> Element | None:
     if isinstance(html, str) and html.strip():
-        rows, has_header = html_table_rows(html)
-        if rows:
+        table = read_html_table(html)
+        if table.rows:
             return Element(
-                kind="table", text=rows_as_text(rows), page=page, rows=rows, has_header=has_header
+                kind="table",
+                text=rows_as_text(table.rows),
+                page=page,
+                rows=table.rows,
+                has_header=table.has_header,
+                header_rows=table.header_rows or None,
             )
     if not text:
         return None

@@ -26,15 +26,18 @@ from kernel.errors import (
 
 from .convert import convert_element, convert_elements
 from .delimited import delimited_elements
+from .docx_header_rows import mark_docx_header_rows
 from .email_message import EmailContent, header_element, read_email
 from .formats import IMAGE_FORMATS, Format, display_name
-from .html_breaks import split_clause_breaks
+from .html_breaks import split_clause_breaks, split_list_breaks
+from .html_source_tables import restore_table_markup
 from .images import parse_image
 from .markdown import CodeBlock, split_fenced_code
 from .outlook import read_outlook
 from .pdf import parse_pdf
 from .properties import container_title, html_title
 from .sheet_breaks import unescape_cell_breaks
+from .short_line_lists import list_short_line_runs
 from .source_code import code_elements
 from .structured import json_elements, jsonl_elements, xml_elements, yaml_elements
 from .text_headings import mark_text_headings
@@ -105,6 +108,7 @@ def read_docx(source: Source) -> ParsedDocument:
         include_page_breaks=True,
         infer_table_structure=True,
     )
+    raw = mark_docx_header_rows(raw, source.path)
     return _document(source, convert_elements(raw), title=_zip_title(source))
 
 
@@ -156,11 +160,14 @@ def read_delimited(source: Source) -> ParsedDocument:
 
 
 def read_html(source: Source) -> ParsedDocument:
+    """Elements as unstructured reads them, with the page's own table markup (merged
+    cells, ``<thead>``) and its runs of short lines read as lists, as in plain text."""
     from unstructured.partition.html import partition_html
 
     text = source.decoded()
-    raw = run_partitioner(source, partition_html, text=text)
-    return _document(source, convert_elements(raw), title=html_title(text))
+    raw = run_partitioner(source, partition_html, text=split_list_breaks(text))
+    elements = list_short_line_runs(convert_elements(restore_table_markup(raw, text)))
+    return _document(source, elements, title=html_title(text))
 
 
 def read_markdown(source: Source) -> ParsedDocument:
@@ -197,18 +204,21 @@ def read_text(source: Source) -> ParsedDocument:
 
 
 def read_rtf(source: Source) -> ParsedDocument:
-    """RTF as pandoc's HTML (as unstructured reads it), clause lines kept apart."""
+    """RTF as pandoc's HTML (as unstructured reads it), clause lines kept apart, runs of
+    short lines read as lists (as in HTML and plain text)."""
     raw = run_partitioner(source, _partition_rtf, filename=str(source.path))
-    return _document(source, convert_elements(raw))
+    return _document(source, list_short_line_runs(convert_elements(raw)))
 
 
 def _partition_rtf(filename: str, **kwargs: Any) -> list[Any]:
-    """``partition_rtf`` with the HTML's line breaks before clause numbers made paragraphs."""
+    """``partition_rtf`` with the HTML's line breaks before clause numbers and around
+    runs of short lines made paragraphs, and pandoc's own table markup kept."""
     from unstructured.file_utils.file_conversion import convert_file_to_html_text_using_pandoc
     from unstructured.partition.html import partition_html
 
     markup = convert_file_to_html_text_using_pandoc(source_format="rtf", filename=filename)
-    return list(partition_html(text=split_clause_breaks(markup), **kwargs))
+    raw = partition_html(text=split_list_breaks(split_clause_breaks(markup)), **kwargs)
+    return restore_table_markup(list(raw), markup)
 
 
 def read_by_filename(source: Source) -> ParsedDocument:

@@ -19,6 +19,14 @@ above the list. What counts as a short line:
   lead-in then heads the list.
 
 A title on its own or with one subheading (a run of one or two) is left as it was.
+So is a title whose level the markup declared (an HTML ``<h2>``, an RTF heading
+style that pandoc turns into ``<h1>``): that is a heading by the author's word,
+not a guess from a line's words, and it ends a run rather than joining it.
+
+The rule is one for every format that can hold such runs: plain text
+(``text_headings``), HTML and RTF (``readers``), and the lines of one HTML
+paragraph broken by ``<br>`` (``html_breaks.split_list_breaks`` asks
+:func:`listed_lines` which lines to part).
 """
 
 from __future__ import annotations
@@ -58,14 +66,33 @@ def list_short_line_runs(elements: Sequence[Element]) -> list[Element]:
 
 def is_short_line(element: Element) -> bool:
     """A line that could be a list entry (see the module docstring)."""
-    text = element.text.strip()
+    declared_heading = element.kind == "title" and element.level is not None
+    return element.kind in _READ_KINDS and not declared_heading and is_short_text(element.text)
+
+
+def is_short_text(text: str) -> bool:
+    """One short unnumbered line that ends no sentence or lead-in."""
+    text = text.strip()
     return (
-        element.kind in _READ_KINDS
-        and 0 < len(text) <= MAX_SHORT_LINE_CHARS
+        0 < len(text) <= MAX_SHORT_LINE_CHARS
         and "\n" not in text
         and not _ENDS_SENTENCE.search(text)
         and read_line_marker(text) is None
     )
+
+
+def listed_lines(lines: Sequence[str]) -> list[bool]:
+    """For each line, whether it sits in a run of :data:`MIN_LIST_LINES` or more short lines."""
+    listed = [False] * len(lines)
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and is_short_text(lines[end]):
+            end += 1
+        if end - start >= MIN_LIST_LINES:
+            listed[start:end] = [True] * (end - start)
+        start = max(end, start + 1)
+    return listed
 
 
 def _settle(out: list[Element], run: list[int]) -> None:

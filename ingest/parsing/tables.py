@@ -2,11 +2,16 @@
 
 Chunkers get ``rows`` rather than HTML so they can repeat a header row in every
 chunk of a long table. Merged cells are spread over every row and column they
-cover, so each row has a value under each header.
+cover, so each row has a value under each header. The rows the markup declares
+as header (every row of a ``<thead>``, a leading row of ``<th>`` cells only) are
+counted, so a two- or three-row ``<thead>`` ("Segment | Revenue | Revenue" over
+"| 2023 | 2022") is repeated whole even where the band rule of
+``chunkers.table_header`` would stop after its first row.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Final
 
@@ -96,8 +101,18 @@ def _span(value: str | None) -> int:
         return 1
 
 
-def html_table_rows(html: str) -> tuple[Rows, bool]:
-    """The rows of the first table in ``html`` and whether its first row is a header.
+@dataclass(frozen=True, slots=True)
+class HtmlTable:
+    """A table read from markup: its rows, whether it opens with a header, and how
+    many leading rows the markup declares as header (0 when it declares none)."""
+
+    rows: Rows
+    has_header: bool
+    header_rows: int
+
+
+def read_html_table(html: str) -> HtmlTable:
+    """The first table in ``html``: rows, header flag and declared header rows.
 
     Empty rows are dropped and short rows padded, so every row has the same width.
     """
@@ -105,10 +120,29 @@ def html_table_rows(html: str) -> tuple[Rows, bool]:
     reader.feed(html)
     reader.close()
     reader._close_cell()  # unclosed markup: keep the last cell
-    grid = _expand_spans([row for row in reader.rows if row])
+    kept = [index for index, row in enumerate(reader.rows) if row]
+    grid = _expand_spans([reader.rows[index] for index in kept])
+    marked = [index in reader.header_rows for index in kept]
+    filled = [any(cell.strip() for cell in row) for row in grid]
     rows = _rectangular(grid)
+    declared = _leading_true([mark for mark, full in zip(marked, filled, strict=True) if full])
     explicit_header = 0 in reader.header_rows and bool(reader.rows and reader.rows[0])
-    return rows, explicit_header or looks_like_header(rows)
+    return HtmlTable(rows, explicit_header or declared > 0 or looks_like_header(rows), declared)
+
+
+def html_table_rows(html: str) -> tuple[Rows, bool]:
+    """The rows of the first table in ``html`` and whether its first row is a header."""
+    table = read_html_table(html)
+    return table.rows, table.has_header
+
+
+def _leading_true(flags: list[bool]) -> int:
+    count = 0
+    for flag in flags:
+        if not flag:
+            break
+        count += 1
+    return count
 
 
 def _expand_spans(raw_rows: list[list[tuple[str, int, int]]]) -> list[list[str]]:
