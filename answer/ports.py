@@ -8,7 +8,7 @@ models file needs none of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -67,6 +67,15 @@ class PiiRedaction(Protocol):
 
     @property
     def counts(self) -> dict[str, int]: ...
+
+
+class RecordQueue(Protocol):
+    """Where an answer's record is written (``governance.record_writer``): behind the answer.
+
+    ``submit`` runs the job later, in order, or at once; either way exactly once.
+    """
+
+    def submit(self, job: Callable[[], None]) -> None: ...
 
 
 class PiiFound(Protocol):

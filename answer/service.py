@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Protocol
 
 from answer.extractive import compose, select_sentences
@@ -20,6 +21,7 @@ from answer.ports import (
     GenerationDeps,
     PiiRedaction,
     PiiScreen,
+    RecordQueue,
     ReleaseAssignment,
     ReleaseRouting,
 )
@@ -135,10 +137,13 @@ class AnswerService:
         review: ReviewOffer | None = None,
         observer: AnswerObserver | None = None,
         releases: ReleaseRouting | None = None,
+        records: RecordQueue | None = None,
     ) -> None:
         self._retriever = retriever
         self._dense = dense
         self._log = log
+        # None: the record is written inside the request, before the answer returns.
+        self._records = records
         self._settings = settings
         self._default_top_k = default_top_k
         self._max_question_chars = max_question_chars
@@ -452,6 +457,29 @@ class AnswerService:
         return replace(answer, grounding_action="flagged")
 
     def _record(
+        self,
+        answer: Answer,
+        principal: Principal,
+        question: str,
+        redaction: PiiRedaction | None,
+        chunks: list[RetrievedChunk],
+        k: int,
+        filters: RequestedFilters | None,
+    ) -> None:
+        """Hand the record to the queue (or write it now): redaction is part of the job.
+
+        The job reads only values fixed by now (the answer, the chunks, this request's
+        redaction), so running it later writes what running it now would have.
+        """
+        job = partial(
+            self._write_record, answer, principal, question, redaction, chunks, k, filters
+        )
+        if self._records is None:
+            job()
+        else:
+            self._records.submit(job)
+
+    def _write_record(
         self,
         answer: Answer,
         principal: Principal,

@@ -15,6 +15,7 @@ UTC; every time handed back is aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,9 +66,19 @@ class AuditLog:
     production the migrations made them already.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, settle: Callable[[], None] | None = None) -> None:
         AuditBase.metadata.create_all(engine)
         self._engine = engine
+        self._settle = settle
+
+    def settle(self) -> None:
+        """Wait for records this process handed to a writer (``governance.record_writer``).
+
+        Run before every read, erasure and purge, so none of them misses, or runs ahead
+        of, an answer already given.
+        """
+        if self._settle is not None:
+            self._settle()
 
     @property
     def engine(self) -> Engine:
@@ -110,6 +121,7 @@ class AuditLog:
 
         Raises :class:`InvalidInputError` for a cursor this log did not hand out.
         """
+        self.settle()
         limit = max(1, min(limit, MAX_PAGE))
         statement = _filtered(select(AuditRow), filters or AuditFilter())
         if cursor is not None:
@@ -127,6 +139,7 @@ class AuditLog:
 
     def find(self, *, kind: str, target: str) -> AuditEntry | None:
         """The newest row of ``kind`` about ``target`` (an answer's id, say), if any."""
+        self.settle()
         statement = (
             select(AuditRow)
             .where(AuditRow.target == target, AuditRow.kind == kind)
@@ -139,6 +152,7 @@ class AuditLog:
 
     def verify(self) -> VerifyResult:
         """Walk the whole chain; see :func:`governance.audit_verify.verify_chain`."""
+        self.settle()
         return verify_chain(self._engine)
 
 

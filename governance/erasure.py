@@ -56,6 +56,7 @@ def erase_document(
     ids = tuple(dict.fromkeys((document_id, *attachment_ids)))
     erased: list[int] = []
     sealed: list[str] = []
+    audit_log.settle()  # records of answers already given are written first, then erased
     with locked_chain(audit_log.engine) as chain:
         for seq, details in _citing(chain.conn, ids):
             after = erased_details(details, ids)

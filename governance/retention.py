@@ -107,6 +107,7 @@ class Retention:
         return report
 
     def _purge(self, now: datetime, *, min_interval_s: int | None) -> PurgeReport | None:
+        self._audit.settle()
         with locked_chain(self._audit.engine) as chain:
             conn = chain.conn
             if min_interval_s is not None and _purged_since(

@@ -216,6 +216,10 @@ class AuditSettings(BaseModel):
     # Every other event (uploads, deletions, prompt and bucket changes, keys, purges).
     events_days: int = Field(default=365, ge=1)
     purge_interval_s: int = Field(default=3600, ge=1)
+    # Answer records written behind the answer, on one thread (``governance.record_writer``):
+    # at most this many waiting; past it a request writes its own. 0: every request
+    # writes its record (PII detection included) before its answer returns.
+    record_queue: int = Field(default=1024, ge=0)
 
 
 class AuthSettings(BaseModel):

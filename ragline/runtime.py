@@ -19,6 +19,7 @@ from governance.audit_log import AuditLog
 from governance.erasure import AnswerErasure
 from governance.keys import KeyStore
 from governance.pii import PiiDetector, redact_text
+from governance.record_writer import RecordWriter
 from governance.review import ReviewQueue
 from ingest.bucket_catalog import BucketCatalog
 from ingest.parsing.isolated import IsolatedParser
@@ -84,6 +85,8 @@ class Runtime:
     # Releases with staged rollout and gates; the router picks each request's release.
     releases: ReleaseService
     release_router: ReleaseRouter
+    # Writes answer records behind the answers; drained on close.
+    records: RecordWriter | None = None
     _closed: bool = field(default=False, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -99,6 +102,8 @@ class Runtime:
             return
         self._closed = True
         self._stopping.set()
+        if self.records is not None:
+            self.records.close()
         self.ingestion.parser.close()
         self.ingestion.index.close()
         self.store.close()
@@ -179,7 +184,8 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     # One detector (it loads its model once, on first use) for everything redacted here.
     pii = PiiDetector(settings.pii)
     metrics = Metrics()
-    audit = AuditLog(registry.engine)
+    records = RecordWriter(capacity=settings.audit.record_queue)
+    audit = AuditLog(registry.engine, settle=records.drain)
     ingestion = IngestionDeps(
         registry,
         store,
@@ -262,6 +268,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         review=review,
         observer=AnswerMetrics(metrics),
         releases=release_router,
+        records=records,
     )
     refresh = settings.refresh
     return Runtime(
@@ -284,4 +291,5 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
         metrics=metrics,
         releases=releases,
         release_router=release_router,
+        records=records,
     )
