@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -107,15 +107,43 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        # Longest first, as sentence-transformers does: batches of like lengths pad less.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
         with self._lock:
-            for start in range(0, len(order), self._batch_size):
-                batch = order[start : start + self._batch_size]
+            for batch in like_length_batches(texts, self._batch_size):
                 for i, vector in zip(batch, self._run([texts[i] for i in batch]), strict=True):
                     vectors[i] = [float(x) for x in vector]
         return vectors
 
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]
+
+
+#: A batch ends where a text is shorter than this share of the batch's longest.
+SHORTER_CUT: Final = 0.7
+
+
+def like_length_batches(texts: Sequence[str], size: int) -> list[list[int]]:
+    """Indexes of ``texts``, longest first, in batches of at most ``size`` of like length.
+
+    Every text of a batch is padded to its longest, so a batch pays for its longest
+    text many times over. Sorting, as sentence-transformers does, only groups like
+    lengths when there are many texts; an answer's 16 sentences make one batch in
+    which the shortest pay for the longest. Cutting where lengths fall below 70% of
+    the batch's first took a third of the sentences' embedding time off (16-sentence
+    groups of MS MARCO passages, interleaved against one batch: 278 vs 407 ms p50 on
+    a machine loaded 6-7; 0.5 and 0.7 were within 5% of each other, batches of 8
+    without a cut 300 ms). Characters stand in for tokens: they only decide the cuts.
+    """
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if (
+            batch is None
+            or len(batch) == size
+            or len(texts[i]) < SHORTER_CUT * len(texts[batch[0]])
+        ):
+            batches.append([i])
+        else:
+            batch.append(i)
+    return batches
