@@ -252,6 +252,27 @@ class ReleaseRollbacks(Collector):
         yield family
 
 
+class PendingRecords(Collector):
+    """``ragline_answer_records_pending``: answers given whose record is not yet written.
+
+    Read from this process's writer (``governance.record_writer``), not the database: a
+    value that keeps growing means the writer cannot keep up (or the database is slow),
+    and answers are about to start writing their own records.
+    """
+
+    NAME = "ragline_answer_records_pending"
+    HELP = "Answer records queued behind their answers, not yet written to the audit log."
+
+    def __init__(self, pending: Callable[[], int]) -> None:
+        self._pending = pending
+
+    def describe(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self.NAME, self.HELP)
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self.NAME, self.HELP, value=self._pending())
+
+
 def register_scrape_collectors(metrics: Metrics, runtime: Runtime) -> None:
     """Put the database-backed gauges on ``metrics`` (the serving process's, once)."""
     metrics.register(DocumentCounts(runtime.registry))
@@ -265,5 +286,8 @@ def register_scrape_collectors(metrics: Metrics, runtime: Runtime) -> None:
     )
     metrics.register(ReleaseStage(runtime.releases.book))
     metrics.register(ReleaseRollbacks(runtime.releases.book))
+    records = runtime.records
+    if records is not None:
+        metrics.register(PendingRecords(lambda: records.pending))
     if runtime.generating is not None:
         metrics.register(BudgetRatios(runtime.generating.guard))

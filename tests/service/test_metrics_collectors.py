@@ -211,6 +211,7 @@ def test_the_serving_process_exposes_every_scrape_time_family(services: AppServi
     assert 'ragline_index_lag_seconds{bucket="handbook"} 0.0' in text
     assert f'ragline_index_lag_sla_seconds{{bucket="handbook"}} {DEFAULT_MAX_LAG_S}.0' in text
     assert "ragline_budget_spent_ratio{" in text
+    assert "ragline_answer_records_pending 0.0" in text
 
 
 @pytest.fixture(scope="module")

@@ -126,3 +126,23 @@ def test_drain_gives_up_on_a_wedged_writer_with_a_warning(
 def test_negative_capacity_is_refused() -> None:
     with pytest.raises(ValueError, match="capacity"):
         RecordWriter(capacity=-1)
+
+
+def test_the_pending_gauge_counts_records_not_yet_written() -> None:
+    from ragline.metrics_collectors import PendingRecords
+
+    writer = RecordWriter(capacity=8)
+    gauge = PendingRecords(lambda: writer.pending)
+
+    def value() -> float:
+        (family,) = gauge.collect()
+        return float(family.samples[0].value)
+
+    assert value() == 0
+    _, release = blocker(writer)
+    writer.submit(lambda: None)
+    assert value() == 2
+    release.set()
+    writer.drain()
+    assert value() == 0
+    writer.close()
