@@ -112,12 +112,32 @@ class LimitSettings(BaseModel):
     max_json_kb: int = Field(default=1024, ge=1)
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, as a container's cpuset sets it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def lane_threads(cpus: int) -> int:
+    """Ingestion threads for ``cpus`` CPUs: half of them, at least 1 and at most 8.
+
+    Parsing runs in each thread's parser process while the embedding model (one per
+    process, encoding on every core) serves the threads in turn: two threads per CPU
+    would only queue on the model; the cap bounds memory, since each thread's parser
+    process may use up to ``limits.parse_memory_mb``.
+    """
+    return max(1, min(8, cpus // 2))
+
+
 class WorkerSettings(BaseModel):
     # Documents up to this size have their own lane (queue and worker), so a slow
     # large file cannot hold up the small ones queued behind it.
     small_document_bytes: int = Field(default=1_000_000, ge=0)
-    # Worker threads on the general lane in embedded mode (each with its own parser process).
-    general_threads: int = Field(default=1, ge=1, le=16)
+    # Worker threads on the general lane (each with its own parser process), and the
+    # concurrency of a distributed worker: half this machine's CPUs, 1 to 8, by default.
+    general_threads: int = Field(default_factory=lambda: lane_threads(usable_cpus()), ge=1, le=16)
     # How long /ready waits for a distributed worker to answer a ping.
     ping_timeout_s: float = Field(default=1.0, gt=0, le=30)
     # In-process bulk ingestion (``ragline ingest``) embeds and upserts this many waiting

@@ -104,3 +104,22 @@ def test_embedding_backend_and_onnx_dir_are_validated(
         Settings(data_dir=tmp_path, models={"embedding_backend": "gpu"})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="must be an absolute path"):
         Settings(data_dir=tmp_path, models={"onnx_dir": "relative/onnx"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "threads"), [(1, 1), (2, 1), (3, 1), (4, 2), (8, 4), (16, 8), (64, 8)]
+)
+def test_ingestion_threads_are_half_the_cpus_from_one_to_eight(cpus: int, threads: int) -> None:
+    from kernel.settings import lane_threads
+
+    assert lane_threads(cpus) == threads
+
+
+def test_the_default_lane_threads_follow_this_machine_and_a_setting_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernel.settings import lane_threads, usable_cpus
+
+    assert Settings(data_dir=tmp_path).workers.general_threads == lane_threads(usable_cpus())
+    monkeypatch.setenv("RAGLINE_WORKERS__GENERAL_THREADS", "3")
+    assert Settings(data_dir=tmp_path).workers.general_threads == 3
