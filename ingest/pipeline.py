@@ -154,11 +154,12 @@ def ingest_documents(deps: IngestionDeps, document_ids: Sequence[str]) -> list[I
     upsert and its commit, a document's new chunks are as invisible as a single
     document's are. Results come back in the order of ``document_ids``.
 
-    An unexpected error while drafting a document propagates (as for one document):
+    A document deleted before its turn ends ``deleted`` and the batch goes on. Any
+    other unexpected error while drafting a document propagates (as for one document):
     the documents of the batch claimed before it stay ``processing`` and are picked up
     by the next run or the task's retry, like those of a crashed process.
     """
-    steps = [draft(deps, document_id) for document_id in document_ids]
+    steps = [_draft_unless_deleted(deps, document_id) for document_id in document_ids]
     drafted = [step for step in steps if isinstance(step, Drafted)]
     embedded = iter(embed_drafted(deps, drafted))
     prepared = [step if isinstance(step, IngestResult) else next(embedded) for step in steps]
@@ -180,6 +181,19 @@ def ingest_documents(deps: IngestionDeps, document_ids: Sequence[str]) -> list[I
         _observe(deps, result, stages)
         results.append(result)
     return results
+
+
+def _draft_unless_deleted(deps: IngestionDeps, document_id: str) -> Drafted | IngestResult:
+    """:func:`draft`, or ``deleted`` for a document removed since the batch was formed.
+
+    A user's delete between the walk (or the queue) and the document's turn is a race
+    the delete wins, as it does at the commit: nothing of the document was written yet.
+    """
+    try:
+        return draft(deps, document_id)
+    except NotFoundError:
+        log.info("document %s was deleted before its turn in the batch", document_id)
+        return IngestResult(document_id, "deleted")
 
 
 def _shares(seconds: float, batch: Sequence[Prepared | Drafted]) -> dict[int, float]:

@@ -242,3 +242,27 @@ def test_reindexing_a_redacting_bucket_indexes_placeholders_not_the_values(
         assert "jane.miller@example.com" not in chunk.payload["text"]
         assert "<EMAIL_1>" in chunk.payload["text"]
         assert chunk.payload["roles"] == ["hr"]
+
+
+def test_a_document_deleted_before_its_turn_ends_deleted_and_the_batch_goes_on(
+    runtime: Runtime,
+) -> None:
+    deps = runtime.ingestion
+    first = _upload(deps, "gone", "first.txt", FACTS[3], ["staff"])
+    gone = _upload(deps, "gone", "gone.txt", FACTS[4], ["staff"])
+    last = _upload(deps, "gone", "last.txt", FACTS[5], ["staff"])
+    remove_document(deps, gone)
+
+    results = ingest_documents(deps, [first, gone, last])
+
+    assert [(r.document_id, r.outcome) for r in results] == [
+        (first, "indexed"),
+        (gone, "deleted"),
+        (last, "indexed"),
+    ]
+    assert runtime.registry.get(first).status == "indexed"
+    assert runtime.registry.get(last).status == "indexed"
+    assert deps.index.count(document_id=gone) == 0
+    assert first in _seen_by(runtime, ["staff"], FACTS[3])
+    assert last in _seen_by(runtime, ["staff"], FACTS[5])
+    assert gone not in _seen_by(runtime, ["staff"], FACTS[4])
