@@ -33,6 +33,7 @@ from chunkers.registry import chunk_document, resolve_doc_type
 from governance.erasure_port import DocumentErasure
 from ingest.content_hash import hash_file
 from ingest.parsing.base import Parser
+from ingest.parsing.formats import declared_content_type
 from ingest.ports import Buckets, BucketStore, DocumentRegistry, IngestObserver, PiiRedactor
 from ingest.records import Document, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
@@ -89,6 +90,18 @@ class IngestResult:
 
 def chunk_id_for(document_id: str, version: int, index: int) -> str:
     return str(uuid.uuid5(_CHUNK_NAMESPACE, f"{document_id}:{version}:{index}"))
+
+
+def parse_document(deps: IngestionDeps, doc: Document, path: Path) -> ParsedDocument:
+    """Parse ``doc``'s object at ``path`` with what is known of it besides its bytes.
+
+    The parser hears the file's own name (``export`` for ``mail.eml#export``, ``a.md``
+    for ``bundle.zip#docs/a.md``), not its container's, and the content type the
+    container declared (an attachment's ``Content-Type``). Both are evidence that
+    detection weighs against the bytes, on every parse: ingestion, retry, re-index.
+    """
+    name = doc.key.rsplit("#", 1)[-1] if doc.parent_id else doc.key
+    return deps.parser.parse(path, filename=name.rsplit("/", 1)[-1], content_type=doc.declared_type)
 
 
 def object_path(deps: IngestionDeps, doc: Document) -> Path:
@@ -240,12 +253,14 @@ def draft(deps: IngestionDeps, document_id: str) -> Drafted | IngestResult:
         if not path.is_file():
             raise ObjectMissingError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
         content_hash = hash_file(path)
-        served_from = fingerprint(content_hash, doc.roles, doc.doc_type, doc.title)
+        served_from = fingerprint(
+            content_hash, doc.roles, doc.doc_type, doc.title, doc.declared_type
+        )
         if served_from == doc.indexed_fingerprint and deps.index.count(document_id=doc.id) > 0:
             deps.registry.mark_unchanged(doc.id)
             return IngestResult(doc.id, "unchanged", chunks=doc.chunks, format=doc.format)
         started = time.perf_counter()
-        parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
+        parsed = parse_document(deps, doc, path)
         parse_seconds = time.perf_counter() - started
         fmt = parsed.format
         started = time.perf_counter()
@@ -555,7 +570,8 @@ def _register_attachments(
 ) -> tuple[str, ...]:
     """Attachments become documents of their own, linked to the email that carried them.
 
-    They take the roles the email is served under (``roles`` for one that is not served).
+    They take the roles the email is served under (``roles`` for one that is not served),
+    and keep the content type the email declared for them (normalised, or none).
     """
     queued = []
     for attachment in parsed.attachments:
@@ -569,6 +585,7 @@ def _register_attachments(
             doc_type=None,
             title=attachment.filename,
             parent_id=doc.id,
+            declared_type=declared_content_type(attachment.content_type),
         )
         if registration.needs_ingest:
             queued.append(registration.document.id)

@@ -170,6 +170,7 @@ class DocumentRegistry(Protocol):
         parent_id: str | None = None,
         source_tag: str | None = None,
         changed_at: datetime | None = None,
+        declared_type: str | None = None,
     ) -> Registration: ...
 
     def get(self, document_id: str) -> Document: ...

@@ -25,11 +25,21 @@ def document_id_for(bucket: str, key: str) -> str:
 
 
 def fingerprint(
-    content_hash: str, roles: Iterable[str], doc_type: str | None, title: str | None
+    content_hash: str,
+    roles: Iterable[str],
+    doc_type: str | None,
+    title: str | None,
+    declared_type: str | None = None,
 ) -> str:
-    """What the served chunks were built from: same fingerprint, nothing to redo."""
-    basis = "\x00".join([content_hash, ",".join(sorted(roles)), doc_type or "", title or ""])
-    return hashlib.sha256(basis.encode()).hexdigest()
+    """What the served chunks were built from: same fingerprint, nothing to redo.
+
+    The declared content type joins the basis only when there is one, so documents
+    without one (every document from before it was kept) keep their fingerprints.
+    """
+    parts = [content_hash, ",".join(sorted(roles)), doc_type or "", title or ""]
+    if declared_type:
+        parts.append(declared_type)
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,9 @@ class Document:
     incarnation: str | None = None
     source_tag: str | None = None
     source_changed_at: datetime | None = None
+    # The content type its container declared (an email attachment's Content-Type,
+    # with charset): evidence for detection, weighed against the bytes at each parse.
+    declared_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

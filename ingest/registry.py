@@ -77,6 +77,7 @@ def _document(row: DocumentRow) -> Document:
         incarnation=row.incarnation,
         source_tag=row.source_tag,
         source_changed_at=as_utc(row.source_changed_at),
+        declared_type=row.declared_type,
     )
 
 
@@ -126,11 +127,15 @@ class Registry:
         parent_id: str | None = None,
         source_tag: str | None = None,
         changed_at: datetime | None = None,
+        declared_type: str | None = None,
     ) -> Registration:
         """Record that an object exists with this content.
 
         Unchanged content with unchanged access settings needs nothing; anything
-        else (new, changed, failed before, roles or type changed) is queued.
+        else (new, changed, failed before, roles, type or declared type changed) is
+        queued. ``declared_type`` is the content type the container declared for an
+        attachment (what detection weighs against the bytes); it is replaced, like the
+        roles, at every registration.
         ``source_tag`` is the listing's tag for these bytes (kept either way, so the
         next refresh skips reading them); ``changed_at`` when they changed in the
         bucket (default: now), where the document's index lag starts.
@@ -154,7 +159,11 @@ class Registry:
                 )
                 row = self._row(s, doc_id, lock=True)
             if row.status == "indexed" and row.indexed_fingerprint == fingerprint(
-                content_hash, roles, doc_type, title if title is not None else row.title
+                content_hash,
+                roles,
+                doc_type,
+                title if title is not None else row.title,
+                declared_type,
             ):
                 if source_tag is not None:
                     row.source_tag = source_tag
@@ -168,6 +177,7 @@ class Registry:
             row.doc_type = doc_type
             row.title = title if title is not None else row.title
             row.parent_id = parent_id
+            row.declared_type = declared_type
             row.status = "queued"
             row.error_code = None
             row.error = None

@@ -96,6 +96,10 @@ class DocumentRow(Base):
     # When the object last changed in the bucket (its mtime or LastModified; the upload
     # time for an upload): the start of its index lag.
     source_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The content type the container declared for it (an email attachment's
+    # ``Content-Type``, charset included; ``formats.declared_content_type``): kept so
+    # every parse of the document, re-indexes and retries included, weighs it.
+    declared_type: Mapped[str | None] = mapped_column(String(320))
 
 
 class VersionCounterRow(Base):

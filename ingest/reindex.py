@@ -57,7 +57,13 @@ from typing import Literal, Protocol
 
 from ingest.content_hash import hash_file
 from ingest.leases import LeaseKeeper
-from ingest.pipeline import IngestionDeps, build_chunks, chunked, object_path
+from ingest.pipeline import (
+    IngestionDeps,
+    build_chunks,
+    chunked,
+    object_path,
+    parse_document,
+)
 from ingest.records import Document
 from kernel.errors import (
     ConfigurationError,
@@ -422,7 +428,7 @@ def served_chunks(deps: IngestionDeps, doc: Document) -> list[IndexedChunk]:
     if not path.is_file():
         raise ObjectMissingError(f"object '{doc.key}' is no longer in bucket '{doc.bucket}'")
     content_hash = hash_file(path)
-    parsed = deps.parser.parse(path, filename=doc.key.rsplit("/", 1)[-1])
+    parsed = parse_document(deps, doc, path)
     as_served, parsed, drafts, doc_type = chunked(
         deps, replace(doc, roles=doc.served_roles), parsed
     )

@@ -181,10 +181,24 @@ def _attachments(message: EmailMessage, body_part: Message | None) -> list[Attac
             Attachment(
                 filename=_filename(part, len(found) + 1),
                 content=content,
-                content_type=part.get_content_type(),
+                content_type=_declared_type(part),
             )
         )
     return found
+
+
+def _declared_type(part: Message) -> str | None:
+    """What the message says the part is, with its charset: the parser weighs it later.
+
+    A part with no ``Content-Type`` declares nothing (``text/plain`` is only the MIME
+    default, and would make an extensionless table or page plain text), except in a
+    digest, whose parts are messages by definition.
+    """
+    if part.get("Content-Type") is None and part.get_default_type() != "message/rfc822":
+        return None
+    charset = part.get_content_charset()
+    media_type = part.get_content_type()
+    return f"{media_type}; charset={charset}" if charset else media_type
 
 
 def _leaves(part: Message) -> list[Message]:

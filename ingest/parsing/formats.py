@@ -6,6 +6,7 @@ the tables here only turn a file name or a declared content type into a *hint*.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import Final, Literal, get_args
 
@@ -187,6 +188,12 @@ SIGNATURE_MEDIA_TYPES: Final[frozenset[str]] = frozenset(
 )
 
 
+#: RFC 6838 names: at most 127 characters on each side of the slash.
+_MEDIA_TYPE_PART: Final = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE: Final = re.compile(f"{_MEDIA_TYPE_PART}/{_MEDIA_TYPE_PART}")
+_CHARSET: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
+
+
 def format_from_name(filename: str | None) -> Format | None:
     """The format a file name's extension suggests, if it names one we read."""
     if not filename:
@@ -210,6 +217,26 @@ def media_type_charset(content_type: str | None) -> str | None:
         if key.strip().lower() == "charset" and value.strip():
             return value.strip().strip("\"'")
     return None
+
+
+def declared_content_type(content_type: str | None) -> str | None:
+    """A declared content type as it is kept with a document: ``type/subtype[; charset=x]``.
+
+    What an email or an Outlook message declares for an attachment is the sender's
+    word, kept so detection can weigh it when the attachment is parsed (an
+    extensionless ``export`` declared ``text/csv`` is a table). Only the media type
+    and its charset matter to detection; anything malformed or oversized (the value
+    is whatever the sender wrote) is dropped rather than stored.
+    """
+    if not content_type:
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not _MEDIA_TYPE.fullmatch(media_type):
+        return None
+    charset = media_type_charset(content_type)
+    if charset and _CHARSET.fullmatch(charset):
+        return f"{media_type}; charset={charset.lower()}"
+    return media_type
 
 
 def is_signature(filename: str | None, content_type: str | None) -> bool:

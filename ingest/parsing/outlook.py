@@ -17,6 +17,7 @@ from kernel.documents import Attachment
 from kernel.errors import CorruptDocumentError, EncryptedDocumentError
 
 from .email_message import EmailContent
+from .formats import is_signature
 
 #: PR_RECIPIENT_TYPE values: which header a recipient belongs to (Bcc is not indexed).
 _TO: Final[int] = 1
@@ -96,17 +97,22 @@ def _address(name: str, email: str) -> str:
 
 
 def _attachments(message: Any) -> list[Attachment]:
-    """Files attached by value; embedded messages and OLE objects are not files and are skipped."""
+    """Files attached by value; embedded messages and OLE objects are not files and are skipped.
+
+    A signature (``smime.p7s`` of a signed message) is skipped as an email's is: it
+    proves who sent the message and holds no text to index.
+    """
     found: list[Attachment] = []
     for attachment in message.attachments:
         content = attachment.file_bytes
-        if not content:
+        declared = _clean(attachment.mime_type).strip() or None
+        if not content or is_signature(_clean(attachment.file_name), declared):
             continue
         found.append(
             Attachment(
                 filename=_filename(_clean(attachment.file_name), len(found) + 1),
                 content=content,
-                content_type=attachment.mime_type,
+                content_type=declared,
             )
         )
     return found

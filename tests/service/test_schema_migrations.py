@@ -3,7 +3,7 @@
 Real SQLite files and real PostgreSQL databases (tests/postgres_db.py). The schema
 the revisions build is compared with the models by Alembic's autogenerate, so a model
 changed without a revision fails here. Behind-head cases use a copy of the revisions
-with one test revision added (``0009``) after the real ones.
+with one test revision added (``0010``) after the real ones.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from usage.tables import UsageBase
 
 pytestmark = pytest.mark.service
 
-HEAD = "0008"  # the last real revision
+HEAD = "0009"  # the last real revision
 
 BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(ragline.__file__).parent / "migrations"
@@ -185,6 +185,7 @@ def test_revisions_never_import_the_models() -> None:
         "0006_review.py",
         "0007_bucket_pii.py",
         "0008_releases.py",
+        "0009_declared_type.py",
     ]
     for path in revisions:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -326,8 +327,8 @@ _TEST_REVISION = '''"""A test revision after the real ones: a note per bucket.""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -347,10 +348,10 @@ def downgrade() -> None:
 
 @pytest.fixture
 def migrations_next(tmp_path: Path) -> str:
-    """The real revisions plus a test revision 0009, as a script location."""
+    """The real revisions plus a test revision 0010, as a script location."""
     where = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, where, ignore=shutil.ignore_patterns("__pycache__"))
-    (where / "versions" / "0009_bucket_note.py").write_text(_TEST_REVISION)
+    (where / "versions" / "0010_bucket_note.py").write_text(_TEST_REVISION)
     return str(where)
 
 
@@ -359,20 +360,20 @@ def test_distributed_refuses_a_database_behind_head_and_changes_nothing(
 ) -> None:
     ensure_schema(db_url, auto_upgrade=False)
     assert current_revision(db_url) == HEAD
-    assert head_revision(migrations_next) == "0009"
+    assert head_revision(migrations_next) == "0010"
 
     with pytest.raises(ConfigurationError) as refused:
         ensure_schema(db_url, auto_upgrade=False, migrations=migrations_next)
 
     assert refused.value.message == (
-        f"database schema is at {HEAD}, this ragline needs 0009: run `ragline db upgrade`"
+        f"database schema is at {HEAD}, this ragline needs 0010: run `ragline db upgrade`"
     )
     assert current_revision(db_url) == HEAD
     assert "note" not in _columns(db_url, "buckets")
 
     upgrade(db_url, migrations=migrations_next)  # what `ragline db upgrade` does
 
-    assert current_revision(db_url) == "0009"
+    assert current_revision(db_url) == "0010"
     assert "note" in _columns(db_url, "buckets")
     ensure_schema(db_url, auto_upgrade=False, migrations=migrations_next)  # now it starts
 
@@ -397,11 +398,11 @@ def test_embedded_migrates_by_itself_and_a_rebuilt_table_keeps_what_references_i
     finally:
         registry.close()
 
-    # 0009 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
+    # 0010 drops and re-creates ``buckets`` on SQLite; with foreign keys enforced
     # during the migration, the drop would cascade into ``documents``.
     ensure_schema(url, auto_upgrade=True, migrations=migrations_next)
 
-    assert current_revision(url) == "0009"
+    assert current_revision(url) == "0010"
     assert "note" in _columns(url, "buckets")
     registry = Registry(url)
     try:

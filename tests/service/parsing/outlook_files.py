@@ -34,9 +34,14 @@ def build_msg(
     body: str,
     sent: dt.datetime,
     attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    mime_types: dict[str, str] | None = None,
     message_class: str = "IPM.Note",
 ) -> bytes:
-    """A .msg with these properties; ``to``/``cc`` are (name, address) pairs."""
+    """A .msg with these properties; ``to``/``cc`` are (name, address) pairs.
+
+    ``mime_types`` maps an attachment's file name to the MIME type it declares
+    (PR_ATTACH_MIME_TAG); the others declare none.
+    """
     root = _Node("Root Entry")
     top = {
         0x001A: message_class,
@@ -72,9 +77,12 @@ def build_msg(
     for number, (filename, content) in enumerate(attachments):
         storage = _Node(f"__attach_version1.0_#{number:08X}")
         root.children[storage.name] = storage
+        strings = {0x3707: filename, 0x3704: filename}
+        if mime_types and filename in mime_types:
+            strings[0x370E] = mime_types[filename]
         _properties(
             storage,
-            {0x3707: filename, 0x3704: filename},
+            strings,
             {0x3701: content},
             [(0x3705, _INT32, struct.pack("<I", 1) + b"\0" * 4)],
             header=b"\0" * 8,
