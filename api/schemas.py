@@ -146,6 +146,9 @@ class DocumentOut(BaseModel):
     error_code: str | None = None
     attempts: int
     parent_id: str | None = None
+    # The content type the container (an e-mail, an Outlook message) declared for this
+    # attachment, as detection weighed it; None for uploads and undeclared parts.
+    declared_type: str | None = None
     updated_at: UtcDatetime
     indexed_at: UtcDatetime | None
 

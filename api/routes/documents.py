@@ -49,6 +49,7 @@ def _document_out(doc: Document) -> DocumentOut:
         error_code=doc.error_code if doc.status == "failed" else None,
         attempts=doc.attempts,
         parent_id=doc.parent_id,
+        declared_type=doc.declared_type,
         updated_at=doc.updated_at,
         indexed_at=doc.indexed_at,
     )

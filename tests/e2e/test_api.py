@@ -411,6 +411,8 @@ def test_email_attachments_become_linked_documents(
     assert [c["source"] for c in children] == ["offsite.eml#agenda.txt"]
     child = wait_done(client, children[0]["document_id"])
     assert child["status"] == "indexed"
+    assert child["declared_type"] == "text/plain"
+    assert parent["declared_type"] is None
     body = ask(client, ENG_KEY, "When does the kayak session start?")
     assert body["citations"][0]["document_id"] == child["document_id"]
     assert "14:00" in body["answer"]
