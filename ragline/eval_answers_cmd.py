@@ -12,11 +12,14 @@ configured; without one the answers are extractive, as the service gives them.
 deployment of the models file, through its own gateway built on
 :func:`evals.judge.judge_models`. It is named, not taken from the routing default,
 because a judge is the instrument: scores compare only between runs by the same judge,
-and the routing default is the model that wrote the answers, grading itself.
+and the routing default is the model that wrote the answers, grading itself. The
+judge's calls are charged to ``--team`` (``eval``) in the configured usage ledger,
+under that team's budget (``ragline.eval_judge_ledger``, ``evals.judge_spend``).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,12 +31,14 @@ from rich.table import Table
 from answer.extractive import MIN_OVERLAP
 from evals.answers_eval import BUCKETS_FILE, GoldenSet, evaluate_answers, load_golden
 from evals.judge import AnswerJudge, judge_models
+from evals.judge_spend import EVAL_TEAM, ChargedGateway
 from evals.report import TIMING_SUFFIX
 from kernel.errors import ConfigurationError, InvalidInputError, RaglineError
 from kernel.models_config import ModelsFile, load_models_file
 from kernel.settings import Settings, get_settings
 from ragline.cli_database import fail
 from ragline.eval_gate import BaselineOption, ToleranceOption, load_baseline, save, verdict
+from ragline.eval_judge_ledger import charged_judge_gateway
 from ragline.eval_retrieval_cmd import RichProgress, scratch_dir, scratch_settings
 
 console = Console(soft_wrap=True)
@@ -77,6 +82,13 @@ def answers(
             show_default=False,
         ),
     ] = None,
+    team: Annotated[
+        str,
+        typer.Option(
+            help="The team the judge's calls are charged to in the usage ledger"
+            " (ragline cost, budgets).",
+        ),
+    ] = EVAL_TEAM,
 ) -> None:
     """Measure answers on a golden set: citations, answer terms, abstention, grounding, roles.
 
@@ -97,8 +109,10 @@ def answers(
     try:
         golden_set = load_golden(golden, docs if docs is not None else golden.parent)
         judge_file = _judge_models(judge) if judge is not None else None
-        with scratch_dir(data_dir) as scratch:
-            current = _run(golden_set, scratch, golden, judge_file)
+        with _charged(judge_file, team) as charged, scratch_dir(data_dir) as scratch:
+            current = _run(golden_set, scratch, golden, judge_file, charged)
+            if charged is not None and "judge" in current["details"]:
+                current["details"]["judge"]["ledger"] = charged.summary()
     except RaglineError as exc:
         raise fail(exc.message) from None
     save(report, current)
@@ -132,8 +146,21 @@ def _judge_models(deployment: str) -> ModelsFile:
     return judge_models(load_models_file(models_file), deployment)
 
 
+def _charged(
+    judge_file: ModelsFile | None, team: str
+) -> AbstractContextManager[ChargedGateway | None]:
+    """The judge's gateway, charged to ``team`` in the configured ledger; None without a judge."""
+    if judge_file is None:
+        return nullcontext()
+    return charged_judge_gateway(judge_file, team)
+
+
 def _run(
-    golden_set: GoldenSet, data_dir: Path, golden: Path, judge_file: ModelsFile | None
+    golden_set: GoldenSet,
+    data_dir: Path,
+    golden: Path,
+    judge_file: ModelsFile | None,
+    charged: ChargedGateway | None,
 ) -> dict[str, Any]:
     from ragline.runtime import open_runtime
 
@@ -147,13 +174,11 @@ def _run(
     runtime = open_runtime(settings)
     try:
         judge = None
-        if judge_file is not None:
-            from generation.litellm_gateway import LiteLLMGateway
-
+        if judge_file is not None and charged is not None:
             # Generating: the models file that names the judge is configured.
             assert runtime.generating is not None
             judge = AnswerJudge(
-                LiteLLMGateway(judge_file),
+                charged,
                 runtime.generating.deps.bucket_policies,
                 judge_file.deployments[0],
             )
@@ -202,6 +227,20 @@ def _print_judge(summary: dict[str, Any]) -> None:
         f" {summary['calls']} call(s), {summary['prompt_tokens']} + {summary['completion_tokens']}"
         f" tokens, ${summary['cost_usd']:.6f}."
     )
+    if (ledger := summary.get("ledger")) is not None:
+        console.print(
+            f"Charged to team {escape(ledger['team'])} (key {escape(ledger['key_id'])})"
+            f" in the usage ledger: {ledger['recorded']} line(s)."
+        )
+        if ledger["budget_stopped"]:
+            console.print(f"[yellow]The judge stopped: {escape(ledger['budget_stopped'])}.[/]")
+        for warning in ledger["budget_warnings"]:
+            console.print(f"[yellow]Budget warning: {escape(warning)}.[/]")
+        if ledger["unrecorded"]:
+            console.print(
+                f"[yellow]{ledger['unrecorded']} line(s) were not recorded:"
+                " the database was unavailable.[/]"
+            )
     if set(summary["deployments_used"]) - {summary["deployment"]}:
         used = ", ".join(summary["deployments_used"])
         console.print(f"[yellow]Some verdicts came from fallbacks ({escape(used)}).[/]")
