@@ -6,7 +6,7 @@ import copy
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -296,7 +296,11 @@ class AnswerService:
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         answer = replace(outcome, answer_id=answer_id, latency_ms=latency_ms, release=self._release)
         with _stage(stages, "record"):
-            self._record(answer, principal, question, redaction, chunks, k, filters)
+            self._keep(
+                partial(
+                    self._write_record, answer, principal, question, redaction, chunks, k, filters
+                )
+            )
             self._offer_for_review(answer)
         self._observe(answer, stages, principal)
         return answer
@@ -456,28 +460,16 @@ class AnswerService:
             )
         return replace(answer, grounding_action="flagged")
 
-    def _record(
-        self,
-        answer: Answer,
-        principal: Principal,
-        question: str,
-        redaction: PiiRedaction | None,
-        chunks: list[RetrievedChunk],
-        k: int,
-        filters: RequestedFilters | None,
-    ) -> None:
-        """Hand the record to the queue (or write it now): redaction is part of the job.
+    def _keep(self, record: Callable[[], None]) -> None:
+        """Hand the record to the queue, or write it now: redaction is part of the job.
 
         The job reads only values fixed by now (the answer, the chunks, this request's
         redaction), so running it later writes what running it now would have.
         """
-        job = partial(
-            self._write_record, answer, principal, question, redaction, chunks, k, filters
-        )
         if self._records is None:
-            job()
+            record()
         else:
-            self._records.submit(job)
+            self._records.submit(record)
 
     def _write_record(
         self,

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from governance.audit_answers import AuditedAnswers
 from governance.audit_port import Actor
 from governance.audit_tables import AuditRow
-from governance.record_writer import RecordWriter
 from ingest.answer_erasure import erase_answer_records
 from ingest.pipeline import delete_document, ingest_document
 from ingest.registration import register_object
@@ -27,10 +26,9 @@ from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal
 from retrieval.encoders import DenseEncoder
 from tests.conftest import make_settings
+from tests.held_writer import WAIT_S, hold
 
 pytestmark = pytest.mark.service
-
-WAIT_S = 60.0
 POLICY = (
     b"# Harbour access\n\nThe harbour gate code is changed every Monday by the port office. "
     b"Questions about the gate go to the harbour master.\n"
@@ -65,19 +63,6 @@ def add_policy(runtime: Runtime) -> str:
     )
     assert ingest_document(deps, registration.document.id).outcome == "indexed"
     return registration.document.id
-
-
-def hold(writer: RecordWriter) -> threading.Event:
-    """Keep the writer thread busy until the returned event is set."""
-    started, release = threading.Event(), threading.Event()
-
-    def job() -> None:
-        started.set()
-        assert release.wait(WAIT_S)
-
-    writer.submit(job)
-    assert started.wait(WAIT_S)
-    return release
 
 
 def rows_about(runtime: Runtime, answer_id: str) -> int:

@@ -11,26 +11,12 @@ import threading
 import pytest
 
 from governance.record_writer import RecordWriter
-
-WAIT_S = 30.0
-
-
-def blocker(writer: RecordWriter) -> tuple[threading.Event, threading.Event]:
-    """Occupy the writer thread until the returned ``release`` is set."""
-    started, release = threading.Event(), threading.Event()
-
-    def job() -> None:
-        started.set()
-        assert release.wait(WAIT_S)
-
-    writer.submit(job)
-    assert started.wait(WAIT_S)
-    return started, release
+from tests.held_writer import hold
 
 
 def test_jobs_run_in_order_on_the_writer_thread_and_drain_waits_for_them() -> None:
     writer = RecordWriter(capacity=16)
-    _, release = blocker(writer)
+    release = hold(writer)
     done: list[tuple[int, str]] = []
     for n in range(5):
         writer.submit(lambda n=n: done.append((n, threading.current_thread().name)))
@@ -46,7 +32,7 @@ def test_jobs_run_in_order_on_the_writer_thread_and_drain_waits_for_them() -> No
 
 def test_a_full_queue_makes_the_caller_write_its_own_record() -> None:
     writer = RecordWriter(capacity=2)
-    _, release = blocker(writer)
+    release = hold(writer)
     where: dict[str, str] = {}
     for name in ("queued-1", "queued-2", "inline"):
         writer.submit(lambda name=name: where.setdefault(name, threading.current_thread().name))
@@ -60,7 +46,7 @@ def test_a_full_queue_makes_the_caller_write_its_own_record() -> None:
 
 def test_close_writes_what_is_queued_and_later_records_are_written_inline() -> None:
     writer = RecordWriter(capacity=8)
-    _, release = blocker(writer)
+    release = hold(writer)
     done: list[str] = []
     writer.submit(lambda: done.append("queued"))
     threading.Timer(0.05, release.set).start()
@@ -115,7 +101,7 @@ def test_drain_gives_up_on_a_wedged_writer_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     writer = RecordWriter(capacity=8, drain_timeout_s=0.2)
-    _, release = blocker(writer)
+    release = hold(writer)
     writer.drain()  # returns though the blocker still runs
     assert writer.pending == 1
     assert "1 answer records still unwritten" in caplog.text
@@ -139,7 +125,7 @@ def test_the_pending_gauge_counts_records_not_yet_written() -> None:
         return float(family.samples[0].value)
 
     assert value() == 0
-    _, release = blocker(writer)
+    release = hold(writer)
     writer.submit(lambda: None)
     assert value() == 2
     release.set()
