@@ -27,6 +27,13 @@ leaving a data row under it:
   with its own label (the first record of a list of names).
 
 A band of title rows alone is no header: they may be the first records.
+
+Spreadsheets often carry free-text notes above the table: a few rows with gaps
+("Lots of people | | | some notes") and then a full row of column names, every
+cell a distinct label, with a data row under it (more than half filled, a
+number among its cells). Such a full column row, with only rows with gaps above
+it, opens the band there, the notes above included: they are the table's
+caption, and a note row must never pass for the column row.
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ def header_band(rows: Sequence[Sequence[str]], *, marked: int = 0) -> int:
     when they are title rows only, the column row may still follow.
     """
     cells = [[cell.strip() for cell in row] for row in rows[: max(marked, MAX_BAND_ROWS) + 1]]
+    under_notes = _column_row_under_notes(cells)
+    if under_notes is not None and under_notes + 1 >= marked:
+        return _continued(cells, under_notes + 1)
     band = known = min(marked, len(rows))
     opened = any(not is_title_row(row) for row in cells[:band])
     last = min(len(rows) - 1, MAX_BAND_ROWS)
@@ -68,6 +78,41 @@ def header_band(rows: Sequence[Sequence[str]], *, marked: int = 0) -> int:
         else:
             break
     return band if opened else known
+
+
+def note_rows(rows: Sequence[Sequence[str]]) -> int:
+    """How many free-text note rows open the band above its column row (0 for none).
+
+    They are a caption, read as words: their cells' positions mean nothing.
+    """
+    cells = [[cell.strip() for cell in row] for row in rows[: MAX_BAND_ROWS + 1]]
+    return _column_row_under_notes(cells) or 0
+
+
+def _column_row_under_notes(cells: list[list[str]]) -> int | None:
+    """The index of a full column row that only sparse note rows precede, if any."""
+    for index, row in enumerate(cells[: min(len(cells) - 1, MAX_BAND_ROWS)]):
+        if _is_full_label_row(row):
+            return index if index > 0 and _is_data_row(cells[index + 1], len(row)) else None
+        if all(row):
+            return None
+    return None
+
+
+def _continued(cells: list[list[str]], band: int) -> int:
+    last = min(len(cells) - 1, MAX_BAND_ROWS)
+    while band < last and _continues_band(cells[band], cells[band - 1]):
+        band += 1
+    return band
+
+
+def _is_full_label_row(row: list[str]) -> bool:
+    return len(row) > 1 and all(row) and _all_labels(row) and len(set(row)) == len(row)
+
+
+def _is_data_row(row: list[str], width: int) -> bool:
+    filled = [cell for cell in row if cell]
+    return len(filled) * 2 > width and not _all_labels(filled)
 
 
 def is_title_row(row: Sequence[str]) -> bool:

@@ -34,7 +34,7 @@ from chunkers.blocks import Block
 from chunkers.budget import Budget
 from chunkers.fitting import fit, split_after, words
 from chunkers.packing import plan_windows
-from chunkers.table_header import header_band, is_title_row
+from chunkers.table_header import header_band, is_title_row, note_rows
 from kernel.documents import Element
 
 CELL_SEPARATOR = " | "
@@ -45,10 +45,15 @@ def render_row(cells: Sequence[str]) -> str:
     return CELL_SEPARATOR.join(" ".join(cell.split()) for cell in cells)
 
 
-def _band_line(cells: Sequence[str]) -> str:
-    """A header-band row as text; a title row (one merged value) is that value once."""
+def _band_line(cells: Sequence[str], *, note: bool = False) -> str:
+    """A header-band row as text; a title row (one merged value) is that value once.
+
+    A note row above the column row is read as words, its blank cells dropped.
+    """
     if is_title_row(cells):
         return next(" ".join(c.split()) for c in cells if c.strip())
+    if note:
+        return " ".join(" ".join(c.split()) for c in cells if c.strip())
     return render_row(cells)
 
 
@@ -66,7 +71,12 @@ def table_blocks(
     declared = element.declared_header_rows
     band = header_band(cells, marked=declared) if element.has_header and declared else 0
     rows = [render_row(r) for r in cells[band:]]
-    header = "\n".join(_band_line(r) for r in cells[:band]) if band else None
+    notes = note_rows(cells) if band else 0
+    header = (
+        "\n".join(_band_line(r, note=i < notes) for i, r in enumerate(cells[:band]))
+        if band
+        else None
+    )
     header_tokens = tokens.count(header) if header is not None else 0
     if header is not None and (header_tokens > budget.limit // 2 or not rows):
         rows[:0] = header.split("\n")

@@ -79,3 +79,50 @@ def test_every_chunk_repeats_the_band_and_counts_rows_below_it() -> None:
     assert drafts[0].metadata["rows"].startswith("1-")
     assert drafts[-1].metadata["rows"].endswith("-20")
     assert drafts[-1].text.splitlines()[-1] == "line19 | 119 | 109"
+
+
+# readxl's deaths.xlsx: free-text notes above the column row, scattered over the columns.
+NOTES_ABOVE = (
+    ("Lots of people", "", "", "", "", ""),
+    ("simply cannot resist writing", "", "", "", "", "some notes"),
+    ("at", "the", "top", "", "of", "their spreadsheets"),
+    ("Name", "Profession", "Age", "Has kids", "Date of birth", "Date of death"),
+    ("David Bowie", "musician", "69", "True", "1947-01-08", "2016-01-10"),
+    ("Carrie Fisher", "actor", "60", "True", "1956-10-21", "2016-12-27"),
+)
+
+
+def test_notes_above_a_full_column_row_belong_to_the_band() -> None:
+    assert header_band(NOTES_ABOVE) == 4
+    assert header_band(NOTES_ABOVE, marked=1) == 4
+    # A note row that would pass for a blank-corner column row does not open the band.
+    scattered = (("For the sake", "", "", ""), ("", "of consistency", "in the", "layout"))
+    assert header_band((*scattered, *NOTES_ABOVE[3:])) == 3
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # records of text only: the first full one is a record, not a column row
+        (("Alice", "Engineer", ""), ("Bob", "Analyst", "Ops"), ("Carol", "Lead", "Ops")),
+        # a full label row under a full row is the column row only by the band rule
+        (("Name", "Role", "Age"), ("Alice", "Engineer", "Ops"), ("Bob", "Analyst", "31")),
+    ],
+)
+def test_no_notes_band_without_sparse_notes_and_a_data_row(
+    rows: tuple[tuple[str, ...], ...],
+) -> None:
+    assert header_band(rows) != 2
+
+
+def test_every_chunk_of_a_table_under_notes_repeats_the_column_row() -> None:
+    rows = (
+        *NOTES_ABOVE,
+        *[(f"Person {i}", "actor", str(i), "True", "1950-01-01", "2016-01-01") for i in range(60)],
+    )
+    doc = ParsedDocument("xlsx", (Element("table", "", rows=rows, has_header=True),))
+    chunks = TablesChunker().chunk(doc, WhitespaceTokenCounterDouble(80))
+    assert len(chunks) > 3
+    assert all("Name | Profession | Age" in chunk.text for chunk in chunks)
+    assert all(chunk.text.startswith("Lots of people") for chunk in chunks)
+    assert sum(chunk.text.count("Person ") for chunk in chunks) == 60
