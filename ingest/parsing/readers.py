@@ -37,6 +37,7 @@ from .outlook import read_outlook
 from .pdf import parse_pdf
 from .properties import container_title, html_title
 from .sheet_breaks import unescape_cell_breaks
+from .sheet_dates import dates_without_midnight
 from .short_line_lists import list_short_line_runs
 from .source_code import code_elements
 from .structured import json_elements, jsonl_elements, xml_elements, yaml_elements
@@ -150,7 +151,7 @@ def read_spreadsheet(source: Source) -> ParsedDocument:
             elements.append(Element(kind="title", text=sheet, page=table.page, level=1))
             table = replace(table, metadata={**table.metadata, "sheet": sheet})
         elements.append(table)
-    elements = unescape_cell_breaks(elements, source.path, source.format)
+    elements = dates_without_midnight(unescape_cell_breaks(elements, source.path, source.format))
     title = _zip_title(source) if source.format == "xlsx" else None
     return _document(source, elements, title=title)
 

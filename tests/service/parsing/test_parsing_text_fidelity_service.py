@@ -100,6 +100,29 @@ def test_line_breaks_inside_a_spreadsheet_cell_become_spaces(
     assert "Retail | Strong growth operating margin up | C:\\new\\reports" in table.text
 
 
+def test_date_cells_read_as_dates_and_a_time_of_day_is_kept(
+    parser: IsolatedParser, tmp_path: Path
+) -> None:
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Name", "Born", "Logged"])
+    sheet.append(["David Bowie", date(1947, 1, 8), datetime(2016, 1, 10, 7, 30)])
+    sheet.append(["Harper Lee", datetime(1926, 4, 28), datetime(2016, 2, 19, 0, 0, 1)])
+    path = tmp_path / "dates.xlsx"
+    workbook.save(path)
+
+    table = next(e for e in parser.parse(path).elements if e.kind == "table")
+    assert table.rows is not None
+    assert table.rows[1] == ("David Bowie", "1947-01-08", "2016-01-10 07:30:00")
+    assert table.rows[2] == ("Harper Lee", "1926-04-28", "2016-02-19 00:00:01")
+    assert "00:00:00" not in table.text
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
