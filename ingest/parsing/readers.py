@@ -204,28 +204,31 @@ def read_text(source: Source) -> ParsedDocument:
     return _document(source, mark_text_headings(convert_elements(raw)))
 
 
-def read_rtf(source: Source) -> ParsedDocument:
-    """RTF as pandoc's HTML (as unstructured reads it), clause lines kept apart, runs of
-    short lines read as lists (as in HTML and plain text)."""
-    raw = run_partitioner(source, _partition_rtf, filename=str(source.path))
-    return _document(source, list_short_line_runs(convert_elements(raw)))
+def read_through_pandoc(source: Source) -> ParsedDocument:
+    """RTF and EPUB as pandoc's HTML (as unstructured reads them), clause lines kept
+    apart, runs of short lines read as lists (as in HTML and plain text)."""
+    raw = run_partitioner(
+        source, _partition_pandoc_html, filename=str(source.path), source_format=source.format
+    )
+    title = _zip_title(source) if source.format == "epub" else None
+    return _document(source, list_short_line_runs(convert_elements(raw)), title=title)
 
 
-def _partition_rtf(filename: str, **kwargs: Any) -> list[Any]:
-    """``partition_rtf`` with the HTML's line breaks before clause numbers and around
-    runs of short lines made paragraphs, and pandoc's own table markup kept."""
+def _partition_pandoc_html(filename: str, source_format: str, **kwargs: Any) -> list[Any]:
+    """``partition_rtf``/``partition_epub`` with the HTML's line breaks before clause
+    numbers and around runs of short lines made paragraphs, and pandoc's own table
+    markup kept."""
     from unstructured.file_utils.file_conversion import convert_file_to_html_text_using_pandoc
     from unstructured.partition.html import partition_html
 
-    markup = convert_file_to_html_text_using_pandoc(source_format="rtf", filename=filename)
+    markup = convert_file_to_html_text_using_pandoc(source_format=source_format, filename=filename)
     raw = partition_html(text=split_list_breaks(split_clause_breaks(markup)), **kwargs)
     return restore_table_markup(list(raw), markup)
 
 
 def read_by_filename(source: Source) -> ParsedDocument:
-    """DOC, PPT (through LibreOffice), ODT, EPUB (through pandoc)."""
+    """DOC, PPT (through LibreOffice), ODT (through pandoc)."""
     from unstructured.partition.doc import partition_doc
-    from unstructured.partition.epub import partition_epub
     from unstructured.partition.odt import partition_odt
     from unstructured.partition.ppt import partition_ppt
 
@@ -233,10 +236,9 @@ def read_by_filename(source: Source) -> ParsedDocument:
         "doc": partition_doc,
         "ppt": partition_ppt,
         "odt": partition_odt,
-        "epub": partition_epub,
     }
     raw = run_partitioner(source, functions[source.format], filename=str(source.path))
-    title = _zip_title(source) if source.format in {"odt", "epub"} else None
+    title = _zip_title(source) if source.format == "odt" else None
     return _document(source, convert_elements(raw), title=title)
 
 
@@ -306,7 +308,7 @@ READERS: dict[Format, Reader] = {
     "docx": read_docx,
     "doc": read_by_filename,
     "odt": read_by_filename,
-    "rtf": read_rtf,
+    "rtf": read_through_pandoc,
     "pptx": read_pptx,
     "ppt": read_by_filename,
     "xlsx": read_spreadsheet,
@@ -318,7 +320,7 @@ READERS: dict[Format, Reader] = {
     "rst": read_rst,
     "txt": read_text,
     "eml": read_eml,
-    "epub": read_by_filename,
+    "epub": read_through_pandoc,
     "json": read_json,
     "xml": read_xml,
     "msg": read_msg,

@@ -1,4 +1,4 @@
-"""HTML and RTF lists of short lines pack into normal chunks; real headings still head (issue 19).
+"""HTML, RTF, EPUB and ODT lists of short lines pack into normal chunks; real headings still head (issue 19).
 
 The plain-text rule (``short_line_lists``: a run of three or more short lines
 is a list) now holds for HTML and RTF too. A list typed as one paragraph with
@@ -78,6 +78,26 @@ def test_an_rtf_list_of_currencies_packs_into_a_few_chunks(
     path = tmp_path / "currencies.rtf"
     body = "".join(f"{name}{separator}" for name in CURRENCY_NAMES)
     path.write_text(f"{RTF_HEAD}{body}\\par\n}}", encoding="cp1252")
+    assert_packed_whole_and_in_order(chunks(parser.parse(path), tokens))
+
+
+@pytest.mark.parametrize("target", ["epub", "odt"])
+@pytest.mark.parametrize("separator", ["  \n", "\n\n"], ids=["line-breaks", "paragraphs"])
+def test_an_epub_or_odt_list_of_currencies_packs_into_a_few_chunks(
+    target: str,
+    separator: str,
+    parser: IsolatedParser,
+    tmp_path: Path,
+    tokens: TransformersTokenCounter,
+) -> None:
+    # pandoc writes the book the way e-book tools do; "  \n" is a hard line break (<br>).
+    import pypandoc
+
+    path = tmp_path / f"currencies.{target}"
+    source = "# Currencies\n\n" + separator.join(CURRENCY_NAMES) + "\n"
+    # An e-book needs a title; an ODT would show it as a line of the text.
+    title = ["--metadata=title:Money"] if target == "epub" else []
+    pypandoc.convert_text(source, target, format="md", outputfile=str(path), extra_args=title)
     assert_packed_whole_and_in_order(chunks(parser.parse(path), tokens))
 
 
