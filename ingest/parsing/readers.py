@@ -163,12 +163,16 @@ def read_delimited(source: Source) -> ParsedDocument:
 def read_html(source: Source) -> ParsedDocument:
     """Elements as unstructured reads them, with the page's own table markup (merged
     cells, ``<thead>``) and its runs of short lines read as lists, as in plain text."""
+    text = source.decoded()
+    return _document(source, _html_elements(source, text), title=html_title(text))
+
+
+def _html_elements(source: Source, text: str) -> list[Element]:
+    """An HTML page or mail body: one reading for both, lists and table markup alike."""
     from unstructured.partition.html import partition_html
 
-    text = source.decoded()
     raw = run_partitioner(source, partition_html, text=split_list_breaks(text))
-    elements = list_short_line_runs(convert_elements(restore_table_markup(raw, text)))
-    return _document(source, elements, title=html_title(text))
+    return list_short_line_runs(convert_elements(restore_table_markup(raw, text)))
 
 
 def read_markdown(source: Source) -> ParsedDocument:
@@ -264,14 +268,12 @@ def _email_document(source: Source, content: EmailContent) -> ParsedDocument:
     body: list[Element] = []
     if content.body.strip():
         if content.body_type == "html":
-            from unstructured.partition.html import partition_html
-
-            raw = run_partitioner(source, partition_html, text=content.body)
+            body = _html_elements(source, content.body)
         else:
             from unstructured.partition.text import partition_text
 
             raw = run_partitioner(source, partition_text, text=content.body)
-        body = convert_elements(raw)
+            body = list_short_line_runs(convert_elements(raw))
     if not body and not content.attachments:
         raise EmptyDocumentError(f"{source.name} file has no body text and no attachments")
     return ParsedDocument(

@@ -101,6 +101,55 @@ def test_an_epub_or_odt_list_of_currencies_packs_into_a_few_chunks(
     assert_packed_whole_and_in_order(chunks(parser.parse(path), tokens))
 
 
+@pytest.mark.parametrize("subtype", ["html", "plain"])
+def test_a_mailed_list_of_currencies_packs_into_a_few_chunks(
+    subtype: str, parser: IsolatedParser, tmp_path: Path, tokens: TransformersTokenCounter
+) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "treasury@example.com"
+    message["To"] = "desk@example.com"
+    message["Subject"] = "Currencies we settle in"
+    if subtype == "html":
+        message.set_content(html_page("<p>" + "<br>\n".join(CURRENCY_NAMES) + "</p>"), "html")
+    else:
+        message.set_content("\n".join(CURRENCY_NAMES) + "\n")
+    path = tmp_path / "currencies.eml"
+    path.write_bytes(message.as_bytes())
+    assert_packed_whole_and_in_order(chunks(parser.parse(path), tokens))
+
+
+def test_a_mailed_html_table_keeps_its_header_band_in_every_chunk(
+    parser: IsolatedParser, tmp_path: Path, tokens: TransformersTokenCounter
+) -> None:
+    from email.message import EmailMessage
+
+    head = (
+        "<thead><tr><th rowspan=2>Desk</th><th colspan=2>Settled</th></tr>"
+        "<tr><th>2023</th><th>2022</th></tr></thead>"
+    )
+    body = "".join(
+        f"<tr><td>{name}</td><td>{i}</td><td>{i + 1}</td></tr>"
+        for i, name in enumerate(CURRENCY_NAMES)
+    )
+    message = EmailMessage()
+    message["From"] = "treasury@example.com"
+    message["Subject"] = "Settlements by desk"
+    message.set_content(html_page(f"<table>{head}<tbody>{body}</tbody></table>"), "html")
+    path = tmp_path / "settlements.eml"
+    path.write_bytes(message.as_bytes())
+    tables = [
+        d
+        for d in chunks(parser.parse(path), tokens)
+        if "Afghan" in d.text or "Zambian" in d.text or "| 2023 | 2022" in d.text
+    ]
+    assert len(tables) >= 2
+    assert all(
+        "Desk | Settled | Settled" in d.text and "Desk | 2023 | 2022" in d.text for d in tables
+    )
+
+
 SECTIONS = (
     (
         "Payment terms",
