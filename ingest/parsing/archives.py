@@ -1,4 +1,4 @@
-"""Zip containers (DOCX, PPTX, XLSX, ODT, EPUB): what they hold and whether they are safe to open.
+"""Zip containers (OOXML, OpenDocument, EPUB): what they hold and whether they are safe to open.
 
 The size check reads only the central directory, so a zip bomb is refused before
 a single member is inflated. The sizes there are claims, but Python's zipfile
@@ -30,8 +30,13 @@ _OOXML_PARTS: Final[tuple[tuple[str, Format], ...]] = (
     ("ppt", "pptx"),
     ("xl", "xlsx"),
 )
-_ODF_TEXT = "application/vnd.oasis.opendocument.text"
-_EPUB = "application/epub+zip"
+#: The ``mimetype`` member of an OpenDocument file or an EPUB names its format.
+_MIMETYPES: Final[dict[str, Format]] = {
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/epub+zip": "epub",
+}
 
 
 def open_zip(data: bytes, claimed: Format | None) -> zipfile.ZipFile:
@@ -56,10 +61,7 @@ def zip_document_format(archive: zipfile.ZipFile) -> Format | None:
             mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
         except (zipfile.BadZipFile, OSError, RuntimeError):
             return None
-        if mimetype == _EPUB:
-            return "epub"
-        if mimetype == _ODF_TEXT:
-            return "odt"
+        return _MIMETYPES.get(mimetype)
     return None
 
 

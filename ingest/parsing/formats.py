@@ -15,6 +15,8 @@ Format = Literal[
     "docx",
     "doc",
     "odt",
+    "ods",
+    "odp",
     "rtf",
     "pptx",
     "ppt",
@@ -53,7 +55,9 @@ TEXT_FORMATS: Final[frozenset[Format]] = frozenset(
 )
 
 #: Formats stored as zip archives, which get the zip-bomb check before parsing.
-ZIP_FORMATS: Final[frozenset[Format]] = frozenset({"docx", "pptx", "xlsx", "odt", "epub"})
+ZIP_FORMATS: Final[frozenset[Format]] = frozenset(
+    {"docx", "pptx", "xlsx", "odt", "ods", "odp", "epub"}
+)
 
 #: Legacy Office formats stored as OLE compound files.
 CFB_FORMATS: Final[frozenset[Format]] = frozenset({"doc", "ppt", "xls"})
@@ -63,7 +67,7 @@ IMAGE_FORMATS: Final[frozenset[Format]] = frozenset(
     {"png", "jpeg", "tiff", "bmp", "gif", "webp", "heic"}
 )
 
-SPREADSHEET_FORMATS: Final[frozenset[Format]] = frozenset({"xlsx", "xls", "csv", "tsv"})
+SPREADSHEET_FORMATS: Final[frozenset[Format]] = frozenset({"xlsx", "xls", "ods", "csv", "tsv"})
 
 _EXTENSIONS: Final[dict[str, Format]] = {
     ".pdf": "pdf",
@@ -71,6 +75,8 @@ _EXTENSIONS: Final[dict[str, Format]] = {
     ".docm": "docx",
     ".doc": "doc",
     ".odt": "odt",
+    ".ods": "ods",
+    ".odp": "odp",
     ".rtf": "rtf",
     ".pptx": "pptx",
     ".pptm": "pptx",
@@ -128,6 +134,8 @@ _MEDIA_TYPES: Final[dict[str, Format]] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/msword": "doc",
     "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
     "application/rtf": "rtf",
     "text/rtf": "rtf",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",

@@ -9,6 +9,7 @@ readers, never at module import.
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,8 @@ from .html_breaks import split_clause_breaks, split_list_breaks
 from .html_source_tables import restore_table_markup
 from .images import parse_image
 from .markdown import CodeBlock, split_fenced_code
+from .opendocument_sheets import ods_elements
+from .opendocument_slides import odp_as_pptx
 from .outlook import read_outlook
 from .pdf import parse_pdf
 from .properties import container_title, html_title
@@ -154,6 +157,19 @@ def read_spreadsheet(source: Source) -> ParsedDocument:
     elements = dates_without_midnight(unescape_cell_breaks(elements, source.path, source.format))
     title = _zip_title(source) if source.format == "xlsx" else None
     return _document(source, elements, title=title)
+
+
+def read_ods(source: Source) -> ParsedDocument:
+    """One ``table`` per sheet after a ``title`` naming it, as an XLSX gives, read from the XML."""
+    return _document(source, ods_elements(source.data), title=_zip_title(source))
+
+
+def read_odp(source: Source) -> ParsedDocument:
+    """Converted to PPTX by LibreOffice, then read as a PPTX (slides, tables, notes)."""
+    with tempfile.TemporaryDirectory() as folder:
+        converted = odp_as_pptx(source.path, Path(folder))
+        deck = read_pptx(replace(source, path=converted, data=converted.read_bytes()))
+    return replace(deck, title=_zip_title(source) or deck.title)
 
 
 def read_delimited(source: Source) -> ParsedDocument:
@@ -310,6 +326,8 @@ READERS: dict[Format, Reader] = {
     "docx": read_docx,
     "doc": read_by_filename,
     "odt": read_by_filename,
+    "ods": read_ods,
+    "odp": read_odp,
     "rtf": read_through_pandoc,
     "pptx": read_pptx,
     "ppt": read_by_filename,

@@ -3,7 +3,8 @@
 olefile only reads compound files, so this writes a minimal one (version 3,
 512-byte sectors, every stream under 4 KiB in the mini stream) holding the
 property streams Outlook writes (MS-OXMSG): enough for python-oxmsg to read
-subject, sender, recipients, submit time, plain body and attachments.
+subject, sender, recipients, submit time, plain body and attachments (files, and
+messages embedded in the message).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 _END, _FREE, _FATSECT, _NONE = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
 _SECTOR, _MINI = 512, 64
@@ -36,13 +38,52 @@ def build_msg(
     attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
     mime_types: dict[str, str] | None = None,
     message_class: str = "IPM.Note",
+    embedded: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> bytes:
     """A .msg with these properties; ``to``/``cc`` are (name, address) pairs.
 
     ``mime_types`` maps an attachment's file name to the MIME type it declares
-    (PR_ATTACH_MIME_TAG); the others declare none.
+    (PR_ATTACH_MIME_TAG); the others declare none. ``embedded`` are messages
+    attached to this one (attach method 5, ``afEmbeddedMessage``), each given
+    by the same keyword arguments (``embedded`` included), after the files.
     """
     root = _Node("Root Entry")
+    _message(
+        root,
+        header_padding=8,
+        subject=subject,
+        sender=sender,
+        sender_name=sender_name,
+        to=to,
+        cc=cc,
+        body=body,
+        sent=sent,
+        attachments=attachments,
+        mime_types=mime_types,
+        message_class=message_class,
+        embedded=embedded,
+    )
+    return _compound(root)
+
+
+def _message(
+    node: _Node,
+    *,
+    header_padding: int,
+    subject: str,
+    sender: str,
+    sender_name: str,
+    to: list[tuple[str, str]],
+    cc: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    body: str,
+    sent: dt.datetime,
+    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    mime_types: dict[str, str] | None = None,
+    message_class: str = "IPM.Note",
+    embedded: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> None:
+    """Fill ``node`` with a message's streams; its property header is 24 bytes plus
+    ``header_padding`` (8 for a top-level message, 0 for an embedded one)."""
     top = {
         0x001A: message_class,
         0x0037: subject,
@@ -53,20 +94,21 @@ def build_msg(
     fixed: list[tuple[int, int, bytes]] = [
         (0x0039, _TIME, struct.pack("<q", _filetime(sent))),
     ]
+    recipients = len(to) + len(cc)
+    attached = len(attachments) + len(embedded)
     _properties(
-        root,
+        node,
         top,
         {},
         fixed,
-        header=struct.pack(
-            "<8x4I8x", len(to) + len(cc), len(attachments), len(to) + len(cc), len(attachments)
-        ),
+        header=struct.pack("<8x4I", recipients, attached, recipients, attached)
+        + b"\0" * header_padding,
     )
     for number, (kind, (name, address)) in enumerate(
         [*((1, r) for r in to), *((2, r) for r in cc)]
     ):
         storage = _Node(f"__recip_version1.0_#{number:08X}")
-        root.children[storage.name] = storage
+        node.children[storage.name] = storage
         _properties(
             storage,
             {0x3001: name, 0x39FE: address, 0x3003: address},
@@ -76,7 +118,7 @@ def build_msg(
         )
     for number, (filename, content) in enumerate(attachments):
         storage = _Node(f"__attach_version1.0_#{number:08X}")
-        root.children[storage.name] = storage
+        node.children[storage.name] = storage
         strings = {0x3707: filename, 0x3704: filename}
         if mime_types and filename in mime_types:
             strings[0x370E] = mime_types[filename]
@@ -87,7 +129,19 @@ def build_msg(
             [(0x3705, _INT32, struct.pack("<I", 1) + b"\0" * 4)],
             header=b"\0" * 8,
         )
-    return _compound(root)
+    for number, fields in enumerate(embedded, start=len(attachments)):
+        storage = _Node(f"__attach_version1.0_#{number:08X}")
+        node.children[storage.name] = storage
+        _properties(
+            storage,
+            {0x3001: fields["subject"], 0x370E: "message/rfc822"},
+            {},
+            [(0x3705, _INT32, struct.pack("<I", 5) + b"\0" * 4)],
+            header=b"\0" * 8,
+        )
+        inner = _Node("__substg1.0_3701000D")
+        storage.children[inner.name] = inner
+        _message(inner, header_padding=0, **fields)
 
 
 def _filetime(moment: dt.datetime) -> int:
