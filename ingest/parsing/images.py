@@ -2,8 +2,10 @@
 
 Pillow opens every format (pi-heif adds HEIC); each page (a TIFF's frames; the
 first frame of an animation, since its other frames repeat it) is turned
-upright from its EXIF orientation, as phones store photos sideways, and written
-as a PNG to the scratch folder for tesseract (:mod:`.ocr`). The pixel count is
+upright from its EXIF orientation, as phones store photos sideways, put in a
+mode tesseract reads as a person sees it (:mod:`.image_modes`: a fax's 1-bit
+pixels, 16-bit greyscale, transparency) and written as a PNG, with the scan's
+DPI, to the scratch folder for tesseract (:mod:`.ocr`). The pixel count is
 checked from the header before anything is decoded: a small file can declare a
 canvas of billions of pixels (a decompression bomb) that would take the child
 down at its memory limit only after a long stall.
@@ -22,6 +24,7 @@ from kernel.documents import Element, ParsedDocument
 from kernel.errors import CorruptDocumentError, EmptyDocumentError, ParseLimitError
 
 from .formats import Format, display_name
+from .image_modes import for_ocr
 from .ocr import ocr_image
 from .text_quality import has_text
 
@@ -52,7 +55,7 @@ def parse_image(data: bytes, fmt: Format, *, ocr: bool) -> ParsedDocument:
     with tempfile.TemporaryDirectory(prefix="ragline-ocr-") as tmp:
         for number, frame in enumerate(_pages(data, fmt, name), start=1):
             picture = Path(tmp) / f"page-{number}.png"
-            frame.save(picture, "PNG")
+            frame.save(picture, "PNG", **_resolution(frame))
             read = [e for e in ocr_image(picture, what=name) if has_text(e.text)]
             picture.unlink()
             if read and elements:
@@ -83,14 +86,21 @@ def _pages(data: bytes, fmt: Format, name: str) -> Iterator[Image]:
                     raise ParseLimitError(f"{name} has over {MAX_PAGES:,} pages")
                 _check_pixels(frame.size, name)
                 frame.load()
-                upright = ImageOps.exif_transpose(frame)
-                yield upright if upright.mode in ("1", "L", "RGB") else upright.convert("RGB")
+                yield for_ocr(ImageOps.exif_transpose(frame))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ParseLimitError(
             f"{name} has more pixels than the limit of {MAX_IMAGE_PIXELS:,} pixels"
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptDocumentError(f"{name} is damaged or truncated") from exc
+
+
+def _resolution(frame: Image) -> dict[str, tuple[float, float]]:
+    """The scan's own DPI, kept in the PNG for tesseract: it sizes its noise filters by it."""
+    dpi = frame.info.get("dpi")
+    if isinstance(dpi, tuple) and len(dpi) == 2 and all(float(d) >= 1 for d in dpi):
+        return {"dpi": (float(dpi[0]), float(dpi[1]))}
+    return {}
 
 
 def _check_pixels(size: tuple[int, int], name: str) -> None:

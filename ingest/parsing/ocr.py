@@ -1,40 +1,61 @@
 """Tesseract, as every reader that needs OCR calls it: one language list, one failure rule.
 
-Scanned PDF pages (:mod:`.pdf`) and pictures (:mod:`.images`) both go through
-unstructured's ``ocr_only`` strategy, which runs tesseract through pytesseract.
-Its temporary images land in ``TMPDIR``, which the parser child points at its
-private scratch folder (:mod:`.scratch`), and the child's time and memory
+Pictures (:mod:`.images`) and the scanned pages of PDFs (:mod:`.pdf`, rendered
+to pictures first) are read here, by tesseract itself on the picture file, as
+``tesseract FILE stdout`` reads it: default page segmentation, no rescaling or
+filtering. unstructured's ``ocr_only`` strategy, used before, rescaled the
+picture, dropped characters tesseract was unsure of and regrouped the words one
+element per line: a screenshot lost "Title:" and "Heading," that the command
+line reads, and every paragraph came out in pieces. The words are put back into
+tesseract's own paragraphs (:mod:`.ocr_layout`).
+
+Tesseract's temporary files land in ``TMPDIR``, which the parser child points at
+its private scratch folder (:mod:`.scratch`), and the child's time and memory
 limits cover tesseract, a helper process of the child.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import os
 from pathlib import Path
 from typing import Final
 
 from kernel.documents import Element
 from kernel.errors import CorruptDocumentError
 
-from .convert import convert_elements
+from .ocr_layout import ocr_paragraphs
 
 #: Tesseract language packs to read with (installed: ``tesseract-ocr-eng``).
 OCR_LANGUAGES: Final[list[str]] = ["eng"]
 
 
-def ocr_image(path: Path, *, what: str) -> list[Element]:
-    """The text tesseract reads on one picture file, marked ``source: ocr``.
+def ocr_image(path: Path, *, what: str, dpi: int | None = None) -> list[Element]:
+    """The paragraphs tesseract reads on one picture file, marked ``source: ocr``.
+
+    ``dpi`` is the resolution a page was rendered at; without it tesseract takes
+    the file's own (or estimates one from the text size).
 
     Raises:
-        CorruptDocumentError: tesseract or the image stack failed on it; ``what``
-            names the document in the message ("PNG image").
+        CorruptDocumentError: tesseract failed on it; ``what`` names the document
+            in the message ("PNG image").
     """
-    from unstructured.partition.image import partition_image
+    import unstructured_pytesseract as tesseract
 
+    # OpenMP threads fight each other and the other parses on a small machine
+    # (unstructured sets the same limit when it runs tesseract).
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
-        raw = partition_image(filename=str(path), strategy="ocr_only", languages=OCR_LANGUAGES)
+        words = tesseract.image_to_data(
+            str(path),
+            lang="+".join(OCR_LANGUAGES),
+            config=f"--dpi {dpi}" if dpi else "",
+            output_type=tesseract.Output.DICT,
+        )
     except MemoryError:
         raise
     except Exception as exc:
         raise CorruptDocumentError(f"{what} could not be read by OCR") from exc
-    return [replace(e, metadata={**e.metadata, "source": "ocr"}) for e in convert_elements(raw)]
+    return [
+        Element(kind="text", text=text, metadata={"source": "ocr"})
+        for text in ocr_paragraphs(words)
+    ]

@@ -102,14 +102,19 @@ def _ends_heading(previous: str, line: str) -> bool:
 def _join_wrapped_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
-        if out and _continues(out[-1], line):
+        if out and continues_line(out[-1], line):
             out[-1] = f"{out[-1].rstrip()} {line.strip()}"
         else:
             out.append(line)
     return out
 
 
-def _continues(previous: str, line: str) -> bool:
+def continues_line(previous: str, line: str) -> bool:
+    """Whether ``line`` carries on the sentence that ``previous`` was wrapped from.
+
+    ``previous`` is long and ends no sentence, ``line`` starts in lower case or with
+    a digit and opens no clause or list item (OCR of a page uses the same rule).
+    """
     before, here = previous.strip(), line.strip()
     return (
         len(before.split()) >= _WRAPPED_MIN_WORDS
