@@ -1,7 +1,8 @@
 """Table rules, shared by every strategy: row groups that repeat the header.
 
 Text format (chosen so a chunk reads on its own and costs few tokens): the
-header line first, then one line per row, cells joined by " | ":
+header line first, then one line per row, cells joined by " | " (blank cells at
+a row's end left out):
 
     Plan | Price | Seats
     Basic | 10 USD | 5
@@ -42,7 +43,12 @@ _cells = split_after(r" \| ")
 
 
 def render_row(cells: Sequence[str]) -> str:
-    return CELL_SEPARATOR.join(" ".join(cell.split()) for cell in cells)
+    """One row as a line; blank cells at its end are left out (a note row, a short
+    record), since the cells before them keep their places."""
+    values = [" ".join(cell.split()) for cell in cells]
+    while len(values) > 1 and not values[-1]:
+        values.pop()
+    return CELL_SEPARATOR.join(values)
 
 
 def _band_line(cells: Sequence[str], *, note: bool = False) -> str:
