@@ -1,4 +1,4 @@
-"""HTML, RTF, EPUB and ODT lists of short lines pack into normal chunks; real headings still head (issue 19).
+"""HTML, RTF, EPUB, ODT and mail lists of short lines pack into normal chunks (issue 19).
 
 The plain-text rule (``short_line_lists``: a run of three or more short lines
 is a list) now holds for HTML and RTF too. A list typed as one paragraph with
