@@ -34,8 +34,8 @@ from .html_breaks import split_clause_breaks, split_list_breaks
 from .html_source_tables import restore_table_markup
 from .images import parse_image
 from .markdown import CodeBlock, split_fenced_code
+from .office_convert import OfficeTarget, convert_with_libreoffice
 from .opendocument_sheets import ods_elements
-from .opendocument_slides import odp_as_pptx
 from .outlook import read_outlook
 from .pdf import parse_pdf
 from .properties import container_title, html_title
@@ -164,12 +164,23 @@ def read_ods(source: Source) -> ParsedDocument:
     return _document(source, ods_elements(source.data), title=_zip_title(source))
 
 
-def read_odp(source: Source) -> ParsedDocument:
-    """Converted to PPTX by LibreOffice, then read as a PPTX (slides, tables, notes)."""
+#: Formats read as the OOXML LibreOffice converts them to, by that format's reader.
+_CONVERSIONS: dict[Format, tuple[OfficeTarget, Reader]] = {
+    "doc": ("docx", read_docx),
+    "ppt": ("pptx", read_pptx),
+    "odp": ("pptx", read_pptx),
+}
+
+
+def read_converted(source: Source) -> ParsedDocument:
+    """DOC, PPT, ODP: converted to DOCX or PPTX by LibreOffice, then read as that format
+    (Word tables' header rows, lists, slide numbers, notes), keeping the original's
+    format and, for ODP, its own title (a legacy file's title comes through the conversion)."""
+    target, reader = _CONVERSIONS[source.format]
     with tempfile.TemporaryDirectory() as folder:
-        converted = odp_as_pptx(source.path, Path(folder))
-        deck = read_pptx(replace(source, path=converted, data=converted.read_bytes()))
-    return replace(deck, title=_zip_title(source) or deck.title)
+        converted = convert_with_libreoffice(source.path, source.format, target, Path(folder))
+        document = reader(replace(source, path=converted, data=converted.read_bytes()))
+    return replace(document, title=_zip_title(source) or document.title)
 
 
 def read_delimited(source: Source) -> ParsedDocument:
@@ -246,20 +257,12 @@ def _partition_pandoc_html(filename: str, source_format: str, **kwargs: Any) -> 
     return restore_table_markup(list(raw), markup)
 
 
-def read_by_filename(source: Source) -> ParsedDocument:
-    """DOC, PPT (through LibreOffice), ODT (through pandoc)."""
-    from unstructured.partition.doc import partition_doc
+def read_odt(source: Source) -> ParsedDocument:
+    """ODT, through pandoc (as unstructured reads it)."""
     from unstructured.partition.odt import partition_odt
-    from unstructured.partition.ppt import partition_ppt
 
-    functions: dict[str, Callable[..., Any]] = {
-        "doc": partition_doc,
-        "ppt": partition_ppt,
-        "odt": partition_odt,
-    }
-    raw = run_partitioner(source, functions[source.format], filename=str(source.path))
-    title = _zip_title(source) if source.format == "odt" else None
-    return _document(source, convert_elements(raw), title=title)
+    raw = run_partitioner(source, partition_odt, filename=str(source.path))
+    return _document(source, convert_elements(raw), title=_zip_title(source))
 
 
 def read_eml(source: Source) -> ParsedDocument:
@@ -324,13 +327,13 @@ def read_code(source: Source) -> ParsedDocument:
 READERS: dict[Format, Reader] = {
     "pdf": read_pdf,
     "docx": read_docx,
-    "doc": read_by_filename,
-    "odt": read_by_filename,
+    "doc": read_converted,
+    "odt": read_odt,
     "ods": read_ods,
-    "odp": read_odp,
+    "odp": read_converted,
     "rtf": read_through_pandoc,
     "pptx": read_pptx,
-    "ppt": read_by_filename,
+    "ppt": read_converted,
     "xlsx": read_spreadsheet,
     "xls": read_spreadsheet,
     "csv": read_delimited,
