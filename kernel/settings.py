@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -105,11 +106,41 @@ class AnswerSettings(BaseModel):
 
 class LimitSettings(BaseModel):
     max_upload_mb: float = Field(default=50.0, gt=0)
+    # Parsing a document may go this long without progress (a PDF reports after each
+    # batch of pages and each OCR page; other formats never report, so it is their whole
+    # parse); a stalled page or a hung parser is stopped here (`parse_limit_exceeded`).
     parse_timeout_s: float = Field(default=120.0, gt=0)
+    # And this long in all, however steadily it progresses (at least `parse_timeout_s`;
+    # below the broker's visibility timeout, so a long parse is not delivered twice).
+    parse_total_timeout_s: float = Field(default=1800.0, gt=0)
     parse_memory_mb: int = Field(default=3072, ge=256)
     max_question_chars: int = Field(default=2000, ge=10)
     # Any request body except an upload; refused with 413 before it is read in full.
     max_json_kb: int = Field(default=1024, ge=1)
+
+
+#: A tesseract language pack's name: three letters, then any ``_suffix`` (chi_sim, deu_latf).
+_OCR_LANGUAGE = re.compile(r"[a-z]{3}(?:_[a-z]+)*")
+
+
+class IngestSettings(BaseModel):
+    """How documents are read (``ingest.parsing``)."""
+
+    # Tesseract language packs OCR reads pictures and scanned PDF pages with, as a JSON
+    # list (RAGLINE_INGEST__OCR_LANGUAGES='["eng","rus"]'); each must be installed
+    # (Debian: tesseract-ocr-rus), or start-up fails naming the package. An English A4
+    # page read the same words in the same time with ["eng","rus"] as with ["eng"].
+    ocr_languages: list[str] = Field(default_factory=lambda: ["eng"], min_length=1)
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _tesseract_codes(cls, value: list[str]) -> list[str]:
+        refused = [code for code in value if not _OCR_LANGUAGE.fullmatch(code)]
+        if refused:
+            raise ValueError(
+                f"OCR languages are tesseract codes such as eng, rus or chi_sim; refused: {refused}"
+            )
+        return list(dict.fromkeys(value))
 
 
 def usable_cpus() -> int:
@@ -436,6 +467,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     limits: LimitSettings = LimitSettings()
+    ingest: IngestSettings = IngestSettings()
     broker: BrokerSettings = BrokerSettings()
     buckets: BucketSettings = BucketSettings()
     workers: WorkerSettings = WorkerSettings()

@@ -23,6 +23,7 @@ from governance.record_writer import RecordWriter
 from governance.review import ReviewQueue
 from ingest.bucket_catalog import BucketCatalog
 from ingest.parsing.isolated import IsolatedParser
+from ingest.parsing.ocr_languages import require_ocr_languages
 from ingest.parsing.scratch import private_dir
 from ingest.pipeline import IngestionDeps
 from ingest.refresh import RefreshPolicy
@@ -134,9 +135,11 @@ def open_parser(settings: Settings) -> IsolatedParser:
     limits = settings.limits
     return IsolatedParser(
         timeout_s=limits.parse_timeout_s,
+        total_timeout_s=max(limits.parse_total_timeout_s, limits.parse_timeout_s),
         memory_mb=limits.parse_memory_mb,
         max_bytes=int(limits.max_upload_mb * 1_000_000),
         scratch_dir=settings.data_dir / "scratch",
+        ocr_languages=tuple(settings.ingest.ocr_languages),
     )
 
 
@@ -160,6 +163,8 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     """
     os.umask(0o077)
     private_dir(settings.data_dir)
+    # A missing OCR language pack fails here, before anything is opened that would need closing.
+    require_ocr_languages(settings.ingest.ocr_languages)
     registry = open_registry(settings)
     try:
         dense = dense or open_dense_encoder(settings.models)

@@ -4,7 +4,9 @@ The wire protocol is plain tuples over a ``multiprocessing`` pipe:
 
 - child to parent, once: ``("ready", pid)`` or ``("failed", reason)``;
 - parent to child: ``("parse", path, filename, content_type)`` or ``("stop",)``;
-- child to parent, per request: ``("ok", ParsedDocument)`` or
+- child to parent, per request: any number of ``("progress", done, total)``
+  while it parses (pages done of pages in all, from readers that work in parts:
+  see :mod:`~ingest.parsing.progress`), then ``("ok", ParsedDocument)`` or
   ``("error", error_class_name, message, detail)``, the name ``"unexpected"``
   for an exception that is not a ``DocumentError``.
 
@@ -17,6 +19,7 @@ versions, a traceback for the unexpected), for the service's log only.
 
 from __future__ import annotations
 
+import functools
 import os
 import traceback
 from collections.abc import Callable
@@ -27,7 +30,7 @@ from typing import Protocol
 from kernel.documents import ParsedDocument
 from kernel.errors import DocumentError
 
-from . import scratch
+from . import progress, scratch
 
 #: The error name of a failure that is not a ``DocumentError`` (a library bug).
 UNEXPECTED = "unexpected"
@@ -81,11 +84,17 @@ def _serve(conn: Connection, factory: Callable[[], ChildParser], folder: Path) -
             return
         _, path, filename, content_type = request
         try:
-            reply = _handle(parser, Path(path), filename, content_type)
+            with progress.listening(functools.partial(_report_progress, conn)):
+                reply = _handle(parser, Path(path), filename, content_type)
         finally:
             scratch.clear(folder)
         if not _reply(conn, reply):
             return
+
+
+def _report_progress(conn: Connection, done: int, total: int) -> None:
+    """Tell the parent the parse moved on, which restarts its no-progress clock."""
+    _reply(conn, ("progress", done, total))  # a parent gone away is seen at the reply
 
 
 def _reply(conn: Connection, message: object) -> bool:

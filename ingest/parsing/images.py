@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -40,8 +40,8 @@ MAX_PAGES: Final[int] = 500
 _ANIMATED: Final[frozenset[Format]] = frozenset({"gif", "webp"})
 
 
-def parse_image(data: bytes, fmt: Format, *, ocr: bool) -> ParsedDocument:
-    """Read the text on a picture.
+def parse_image(data: bytes, fmt: Format, *, ocr: bool, languages: Sequence[str]) -> ParsedDocument:
+    """Read the text on a picture, in ``languages`` (tesseract's pack names).
 
     Raises:
         ParseLimitError: a page over :data:`MAX_IMAGE_PIXELS`, or over :data:`MAX_PAGES` pages.
@@ -56,7 +56,8 @@ def parse_image(data: bytes, fmt: Format, *, ocr: bool) -> ParsedDocument:
         for number, frame in enumerate(_pages(data, fmt, name), start=1):
             picture = Path(tmp) / f"page-{number}.png"
             frame.save(picture, "PNG", **_resolution(frame))
-            read = [e for e in ocr_image(picture, what=name) if has_text(e.text)]
+            found = ocr_image(picture, what=name, languages=languages)
+            read = [e for e in found if has_text(e.text)]
             picture.unlink()
             if read and elements:
                 elements.append(Element(kind="page_break", text="", page=elements[-1].page))

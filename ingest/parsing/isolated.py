@@ -6,6 +6,14 @@ lets the service enforce a time and a memory limit per document and survive a
 crash: the child is killed (with its helpers) and the next document gets a
 fresh one.
 
+The time limit is a limit on progress: readers that work in parts (the PDF
+reader, a batch of pages at a time) report each part over the pipe
+(:mod:`~ingest.parsing.progress`), and a document may take ``timeout_s`` from the
+start or from its last report, whichever is later. A 1,158-page manual that
+parses steadily for minutes succeeds; a page that hangs is still stopped
+``timeout_s`` after the page before it. ``total_timeout_s`` bounds the whole
+document however steadily it moves, so that nothing parses forever.
+
 The child is started with ``spawn``, never ``fork``: the service process has
 torch and thread pools loaded, which do not survive a fork. Spawning and
 loading unstructured takes seconds, so the child is started on first use (or
@@ -33,7 +41,7 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -53,6 +61,7 @@ from kernel.errors import (
 from . import scratch
 from .child import ChildParser, serve
 from .limits import check_file_size
+from .ocr_languages import DEFAULT_OCR_LANGUAGES, require_ocr_languages
 from .unstructured_parser import UnstructuredParser
 
 log = logging.getLogger(__name__)
@@ -89,15 +98,22 @@ class IsolatedParser:
     """Implements :class:`~ingest.parsing.base.Parser` by delegating to a child process.
 
     Args:
-        timeout_s: most seconds one document may take; past it the child is
-            killed and the document fails with ``ParseLimitError``.
+        timeout_s: most seconds a parse may go without progress: from the start
+            to the first progress report, between reports, and from the last to the
+            reply (a format that never reports has this long in all); past it the
+            child is killed and the document fails with ``ParseLimitError``.
+        total_timeout_s: most seconds one document may take in all, however
+            steadily it progresses; at least ``timeout_s``.
         memory_mb: most resident memory (child plus helpers) while parsing; the
             PDF stack needs about 800 MB at rest, so give it 2048 or more.
         max_bytes: larger files are refused before they reach the child.
         scratch_dir: the folder (under the data directory) for every temporary
             file of parsing; made private, and swept of dead children's files
             here and whenever a child starts (see :mod:`~ingest.parsing.scratch`).
-        ocr: read PDF pages without a usable text layer with tesseract.
+        ocr: read PDF pages without a usable text layer, and pictures, with tesseract.
+        ocr_languages: tesseract's language packs to read with (``eng``, ``rus``);
+            with OCR on, a pack that is not installed raises ``ConfigurationError``
+            here, in the caller's process, before any child starts.
         parser_factory: builds the parser inside the child; must be picklable
             (a module-level function or a ``functools.partial``). Defaults to an
             :class:`UnstructuredParser`; tests pass misbehaving parsers.
@@ -113,26 +129,33 @@ class IsolatedParser:
         self,
         *,
         timeout_s: float,
+        total_timeout_s: float = 1800.0,
         memory_mb: int,
         max_bytes: int,
         scratch_dir: Path,
         ocr: bool = True,
+        ocr_languages: Sequence[str] = DEFAULT_OCR_LANGUAGES,
         parser_factory: Callable[[], ChildParser] | None = None,
         start_timeout_s: float = 300.0,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
+        if total_timeout_s < timeout_s:
+            raise ValueError("total_timeout_s must be at least timeout_s")
         if memory_mb <= 0:
             raise ValueError("memory_mb must be positive")
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
+        if ocr and parser_factory is None:
+            require_ocr_languages(ocr_languages)
         self.timeout_s = timeout_s
+        self.total_timeout_s = total_timeout_s
         self.memory_mb = memory_mb
         self.max_bytes = max_bytes
         self.scratch_dir = Path(scratch_dir)
         scratch.sweep(self.scratch_dir)
         self._factory: Callable[[], ChildParser] = parser_factory or functools.partial(
-            UnstructuredParser, max_bytes, ocr
+            UnstructuredParser, max_bytes, ocr, tuple(ocr_languages)
         )
         self._start_timeout_s = start_timeout_s
         self._lock = threading.Lock()
@@ -176,7 +199,8 @@ class IsolatedParser:
         """Parse ``path`` in the child.
 
         Raises:
-            ParseLimitError: over ``max_bytes``, over ``timeout_s``, over ``memory_mb``.
+            ParseLimitError: over ``max_bytes``, ``timeout_s`` without progress,
+                ``total_timeout_s`` in all, or ``memory_mb``.
             DocumentError: whatever the child's parser raised, same class and message;
                 ``CorruptDocumentError`` when the child died on the document.
             DependencyUnavailableError: the child could not be started.
@@ -249,7 +273,7 @@ class IsolatedParser:
             raise CorruptDocumentError(
                 "the parser process stopped before reading this document"
             ) from exc
-        deadline = time.monotonic() + self.timeout_s
+        clock = _ProgressClock(self.timeout_s, self.total_timeout_s)
         while True:
             if child.conn.poll(_POLL_S):
                 try:
@@ -258,12 +282,15 @@ class IsolatedParser:
                     reply = None
                 if reply is None:
                     break
-                return _unpack(reply, request[2])
+                if reply[0] != "progress":
+                    return _unpack(reply, request[2])
+                clock.progressed(reply)  # then the checks: a chatty reader is still bounded
             if not child.process.is_alive():
                 break
-            if time.monotonic() > deadline:
+            overrun = clock.overrun()
+            if overrun is not None:
                 self._discard_child(polite=False)
-                raise ParseLimitError(f"parsing exceeded {self.timeout_s:g} s")
+                raise ParseLimitError(overrun)
             if _resident_mb(child.pid) > self.memory_mb:
                 self._discard_child(polite=False)
                 raise ParseLimitError(f"parsing used more than {self.memory_mb} MB of memory")
@@ -283,6 +310,47 @@ class IsolatedParser:
                 child.conn.send(("stop",))
             child.process.join(_STOP_GRACE_S)
         _kill(child.process, child.conn, self.scratch_dir)
+
+
+class _ProgressClock:
+    """The two time limits of one parse: without progress, and in all.
+
+    Progress is a report of some pages done that differs from the one before, so a
+    reader stuck repeating itself does not keep its child alive, while a second PDF
+    in a zip, counting its pages from 1 again, does. "0 pages done" (a batch of
+    scanned pages whose text layer was empty, all of them still to OCR) is no progress.
+    """
+
+    def __init__(self, timeout_s: float, total_timeout_s: float) -> None:
+        self._timeout_s = timeout_s
+        self._total_timeout_s = total_timeout_s
+        self._started = self._last = time.monotonic()
+        self._done = 0
+        self._total = 0
+
+    def progressed(self, report: tuple[object, ...]) -> None:
+        if len(report) != 3:
+            return
+        done, total = report[1], report[2]
+        if not (isinstance(done, int) and isinstance(total, int)):
+            return
+        if done > 0 and (done, total) != (self._done, self._total):
+            self._done, self._total = done, total
+            self._last = time.monotonic()
+
+    def overrun(self) -> str | None:
+        """What a parse that went past a limit is told, or ``None`` while it is within both."""
+        now = time.monotonic()
+        if now - self._started > self._total_timeout_s:
+            return f"parsing exceeded {self._total_timeout_s:g} s in all{self._where()}"
+        if now - self._last <= self._timeout_s:
+            return None
+        if not self._done:  # never reported: the whole document took too long, as before
+            return f"parsing exceeded {self._timeout_s:g} s"
+        return f"parsing exceeded {self._timeout_s:g} s without progress{self._where()}"
+
+    def _where(self) -> str:
+        return f" after page {self._done} of {self._total}" if self._done else ""
 
 
 def _unpack(reply: tuple[object, ...], filename: str) -> ParsedDocument:

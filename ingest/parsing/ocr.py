@@ -1,4 +1,4 @@
-"""Tesseract, as every reader that needs OCR calls it: one language list, one failure rule.
+"""Tesseract, as every reader that needs OCR calls it: one call, one failure rule.
 
 Pictures (:mod:`.images`) and the scanned pages of PDFs (:mod:`.pdf`, rendered
 to pictures first) are read here, by tesseract itself on the picture file, as
@@ -11,26 +11,30 @@ tesseract's own paragraphs (:mod:`.ocr_layout`).
 
 Tesseract's temporary files land in ``TMPDIR``, which the parser child points at
 its private scratch folder (:mod:`.scratch`), and the child's time and memory
-limits cover tesseract, a helper process of the child.
+limits cover tesseract, a helper process of the child. The languages are the
+operator's (``RAGLINE_INGEST__OCR_LANGUAGES``), handed down by the parser with the
+``ocr`` switch and checked against the installed packs at start-up
+(:mod:`.ocr_languages`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
 
 from kernel.documents import Element
 from kernel.errors import CorruptDocumentError
 
 from .ocr_layout import ocr_paragraphs
 
-#: Tesseract language packs to read with (installed: ``tesseract-ocr-eng``).
-OCR_LANGUAGES: Final[list[str]] = ["eng"]
 
-
-def ocr_image(path: Path, *, what: str, dpi: int | None = None) -> list[Element]:
+def ocr_image(
+    path: Path, *, what: str, languages: Sequence[str], dpi: int | None = None
+) -> list[Element]:
     """The paragraphs tesseract reads on one picture file, marked ``source: ocr``.
+
+    ``languages`` are tesseract's pack names (``eng``, ``rus``), read together.
 
     ``dpi`` is the resolution a page was rendered at; without it tesseract takes
     the file's own (or estimates one from the text size).
@@ -47,7 +51,7 @@ def ocr_image(path: Path, *, what: str, dpi: int | None = None) -> list[Element]
     try:
         words = tesseract.image_to_data(
             str(path),
-            lang="+".join(OCR_LANGUAGES),
+            lang="+".join(languages),
             config=f"--dpi {dpi}" if dpi else "",
             output_type=tesseract.Output.DICT,
         )

@@ -5,10 +5,17 @@ is none: a scanned page, or an encrypted file, simply yields no elements, and a
 rotated page yields letters scattered one per word. So the file is opened with
 pypdf first (damaged or password-protected files are refused with a reason),
 each page's text is judged, a bad page is read again from its text layer by
-pypdf, and only the pages neither reads are copied into a small PDF and read with
-tesseract (``strategy="ocr_only"``), so a long document with one scanned page
+pypdf, and only the pages neither reads are copied into a small PDF, drawn as
+pictures (:mod:`.pdf_render`) and read by tesseract (:mod:`.ocr`, the same call
+and paragraphs as for pictures), so a long document with one scanned page
 does not pay OCR for every page, and one whose text layer only pypdf reads pays
-OCR for none.
+OCR for none. A page that draws nothing at all (the empty back of a chapter's
+last sheet) is not sent to OCR (:mod:`.pdf_blank`).
+
+A long PDF is read a batch of pages at a time (:mod:`.pdf_batches`), its bad
+pages read by OCR one at a time, and progress is reported after each batch and
+each OCR page (:mod:`.progress`): the parser's time limit bounds the time
+without progress, not the time of the whole document.
 """
 
 from __future__ import annotations
@@ -17,27 +24,33 @@ import io
 import logging
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kernel.documents import Element, ParsedDocument
 from kernel.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 
+from . import progress
 from .convert import convert_elements
-from .ocr import OCR_LANGUAGES
+from .ocr import ocr_image
+from .pdf_batches import read_in_batches
+from .pdf_blank import draws_nothing
+from .pdf_render import page_dpi, render_page
+from .pdf_tables import with_borderless_tables
 from .properties import meaningful_title
 from .text_quality import has_text, is_garbled
 
 logger = logging.getLogger(__name__)
 
-_LANGUAGES = OCR_LANGUAGES
 #: Upright first; then a quarter turn each way for text running up or down the page.
 _ROTATIONS = (0, 90, 270)
 
 
-def parse_pdf(path: Path, data: bytes, *, ocr: bool) -> ParsedDocument:
-    """Read a PDF.
+def parse_pdf(path: Path, data: bytes, *, ocr: bool, languages: Sequence[str]) -> ParsedDocument:
+    """Read a PDF; OCR reads in ``languages`` (tesseract's pack names).
 
     Raises:
         EncryptedDocumentError: it needs a password.
@@ -46,16 +59,22 @@ def parse_pdf(path: Path, data: bytes, *, ocr: bool) -> ParsedDocument:
     """
     reader = _open(data)
     page_count = _page_count(reader)
-    pages = _by_page(_partition(path, strategy="fast"), page_count)
-    bad = [number for number in range(1, page_count + 1) if _needs_ocr(pages.get(number, []))]
-    bad = _text_layer_into(pages, reader, bad)
+    pages: dict[int, list[Element]] = {}
     ocr_error: CorruptDocumentError | None = None
-    if bad and ocr:
-        try:
-            _ocr_into(pages, reader, bad)
-        except CorruptDocumentError as exc:
-            ocr_error = exc
-            logger.warning("OCR failed on pages %s: %r", bad, exc.__cause__)
+    for batch, read in read_in_batches(
+        path, reader, page_count, partial(_read_fast, languages=languages)
+    ):
+        batch_pages = _by_page(read, page_count, first=batch[0])
+        bad = [number for number in batch if _needs_ocr(batch_pages.get(number, []))]
+        bad = _text_layer_into(batch_pages, reader, bad)
+        batch_pages = with_borderless_tables(batch_pages, data)
+        pages.update(batch_pages)
+        bad = [number for number in bad if not draws_nothing(reader, number)]
+        done = batch[-1] - len(bad)
+        progress.report(done, page_count)
+        if bad and ocr and ocr_error is None:
+            ocr_error = _ocr_each(pages, reader, bad, done, page_count, languages)
+        progress.report(batch[-1], page_count)
     elements = _with_page_breaks(pages)
     if not elements:
         raise EmptyDocumentError(_empty_reason(ocr=ocr, ocr_failed=ocr_error is not None)) from (
@@ -96,22 +115,34 @@ def _page_count(reader: Any) -> int:
     return count
 
 
-def _partition(path: Path, *, strategy: str) -> list[Element]:
+def _read_fast(path: Path, first_page: int, *, languages: Sequence[str]) -> list[Element]:
+    return _partition(path, strategy="fast", first_page=first_page, languages=languages)
+
+
+def _partition(
+    path: Path, *, strategy: str, languages: Sequence[str], first_page: int = 1
+) -> list[Element]:
     from unstructured.partition.pdf import partition_pdf
 
     try:
-        raw = partition_pdf(filename=str(path), strategy=strategy, languages=_LANGUAGES)
+        raw = partition_pdf(
+            filename=str(path),
+            strategy=strategy,
+            languages=list(languages),
+            starting_page_number=first_page,
+        )
     except MemoryError:
         raise
     except Exception as exc:
-        what = "read by OCR" if strategy == "ocr_only" else "read"
-        raise CorruptDocumentError(f"PDF file could not be {what}") from exc
+        raise CorruptDocumentError("PDF file could not be read") from exc
     return convert_elements(raw)
 
 
-def _by_page(elements: list[Element], page_count: int) -> dict[int, list[Element]]:
+def _by_page(
+    elements: list[Element], page_count: int, *, first: int = 1
+) -> dict[int, list[Element]]:
     pages: dict[int, list[Element]] = defaultdict(list)
-    current = 1
+    current = first
     for element in elements:
         if element.kind == "page_break":
             continue
@@ -162,7 +193,33 @@ def _pypdf_page_text(reader: Any, number: int) -> str:
         return ""
 
 
-def _ocr_into(pages: dict[int, list[Element]], reader: Any, bad: list[int]) -> None:
+def _ocr_each(
+    pages: dict[int, list[Element]],
+    reader: Any,
+    bad: list[int],
+    done: int,
+    page_count: int,
+    languages: Sequence[str],
+) -> CorruptDocumentError | None:
+    """OCR the bad pages one at a time, reporting progress after each (a page is seconds).
+
+    Returns the failure that stopped it: tesseract failing once (missing, or broken
+    by the file) is not tried again on the document's other pages.
+    """
+    for number in bad:
+        try:
+            _ocr_into(pages, reader, [number], languages)
+        except CorruptDocumentError as exc:
+            logger.warning("OCR failed on page %d of %s: %r", number, bad, exc.__cause__)
+            return exc
+        done += 1
+        progress.report(done, page_count)
+    return None
+
+
+def _ocr_into(
+    pages: dict[int, list[Element]], reader: Any, bad: list[int], languages: Sequence[str]
+) -> None:
     """Replace the bad pages' elements with what OCR reads on them.
 
     A page whose text layer is garbled but which OCR reads nothing from usually
@@ -172,7 +229,7 @@ def _ocr_into(pages: dict[int, list[Element]], reader: Any, bad: list[int]) -> N
     garbled = {number for number in bad if has_text(_page_text(pages.get(number, [])))}
     remaining = bad
     for rotation in _ROTATIONS:
-        read = _ocr_pages(reader, remaining, rotation)
+        read = _ocr_pages(reader, remaining, rotation, languages)
         for number, elements in read.items():
             if any(has_text(e.text) for e in elements):
                 pages[number] = elements
@@ -181,30 +238,32 @@ def _ocr_into(pages: dict[int, list[Element]], reader: Any, bad: list[int]) -> N
             return
 
 
-def _ocr_pages(reader: Any, numbers: list[int], rotation: int) -> dict[int, list[Element]]:
+def _ocr_pages(
+    reader: Any, numbers: list[int], rotation: int, languages: Sequence[str]
+) -> dict[int, list[Element]]:
     """OCR just these pages (turned ``rotation`` degrees), copied into a temporary PDF."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
+    resolutions = []
     for number in numbers:
         page = writer.add_page(reader.pages[number - 1])
+        resolutions.append(page_dpi(page))
         if rotation:
             page.rotate(rotation)
+    read: dict[int, list[Element]] = {}
     with tempfile.TemporaryDirectory(prefix="ragline-ocr-") as tmp:
         subset = Path(tmp) / "pages.pdf"
         with subset.open("wb") as handle:
             writer.write(handle)
-        elements = _partition(subset, strategy="ocr_only")
-    read: dict[int, list[Element]] = defaultdict(list)
-    for element in elements:
-        if element.kind == "page_break" or not has_text(element.text):
-            continue
-        index = (element.page or 1) - 1
-        number = numbers[min(max(index, 0), len(numbers) - 1)]
-        read[number].append(
-            replace(element, page=number, metadata={**element.metadata, "source": "ocr"})
-        )
-    return dict(read)
+        for index, (number, dpi) in enumerate(zip(numbers, resolutions, strict=True), start=1):
+            picture = render_page(subset, index, dpi, Path(tmp))
+            elements = ocr_image(picture, what="PDF file", languages=languages, dpi=dpi)
+            picture.unlink()
+            text = [replace(e, page=number) for e in elements if has_text(e.text)]
+            if text:
+                read[number] = text
+    return read
 
 
 def _with_page_breaks(pages: dict[int, list[Element]]) -> list[Element]:

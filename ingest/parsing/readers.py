@@ -60,6 +60,8 @@ class Source:
     format: Format
     text: str | None
     ocr: bool
+    # Tesseract's pack names OCR reads with (the operator's RAGLINE_INGEST__OCR_LANGUAGES).
+    ocr_languages: tuple[str, ...]
 
     @property
     def name(self) -> str:
@@ -99,7 +101,7 @@ def run_partitioner(source: Source, function: Callable[..., Any], **kwargs: Any)
 
 
 def read_pdf(source: Source) -> ParsedDocument:
-    return parse_pdf(source.path, source.data, ocr=source.ocr)
+    return parse_pdf(source.path, source.data, ocr=source.ocr, languages=source.ocr_languages)
 
 
 def read_docx(source: Source) -> ParsedDocument:
@@ -276,7 +278,7 @@ def read_msg(source: Source) -> ParsedDocument:
 
 
 def read_image(source: Source) -> ParsedDocument:
-    return parse_image(source.data, source.format, ocr=source.ocr)
+    return parse_image(source.data, source.format, ocr=source.ocr, languages=source.ocr_languages)
 
 
 def read_zip(source: Source) -> ParsedDocument:

@@ -9,6 +9,7 @@ naming the format and the reason.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Final
@@ -22,6 +23,7 @@ from .bounded_elements import bound_elements
 from .detect import detect
 from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
 from .limits import check_file_size
+from .ocr_languages import DEFAULT_OCR_LANGUAGES, require_ocr_languages
 from .readers import READERS, Source
 from .text_headings import NUMBERING_KEY
 from .text_quality import unreadable_reason
@@ -35,17 +37,29 @@ class UnstructuredParser:
 
     Args:
         max_bytes: files larger than this are refused with ``ParseLimitError``.
-        ocr: read PDF pages without a usable text layer with tesseract.
+        ocr: read PDF pages without a usable text layer, and pictures, with tesseract.
+        ocr_languages: tesseract's language packs to read with (``eng``, ``rus``).
+
+    Raises ``ConfigurationError`` when OCR is on and a language's pack is not
+    installed (see :mod:`.ocr_languages`), here rather than on every picture.
 
     Calls are serialised: unstructured keeps module-level caches that are not
     documented as thread-safe.
     """
 
-    def __init__(self, max_bytes: int, ocr: bool = True) -> None:
+    def __init__(
+        self,
+        max_bytes: int,
+        ocr: bool = True,
+        ocr_languages: Sequence[str] = DEFAULT_OCR_LANGUAGES,
+    ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
+        if ocr:
+            require_ocr_languages(ocr_languages)
         self._max_bytes = max_bytes
         self._ocr = ocr
+        self._ocr_languages = tuple(ocr_languages)
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -84,7 +98,15 @@ class UnstructuredParser:
         if text is not None and not text.strip():
             raise EmptyDocumentError(f"{display_name(fmt)} file is empty (only whitespace)")
         unstructured_runtime.prepare()
-        document = READERS[fmt](Source(path=path, data=data, format=fmt, text=text, ocr=self._ocr))
+        source = Source(
+            path=path,
+            data=data,
+            format=fmt,
+            text=text,
+            ocr=self._ocr,
+            ocr_languages=self._ocr_languages,
+        )
+        document = READERS[fmt](source)
         return _finished(document)
 
 

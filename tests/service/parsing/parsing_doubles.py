@@ -5,7 +5,12 @@ behaviour by writing a file: ``ok <text>``, ``sleep <seconds>``, ``crash``,
 ``exit``, ``eat <MB>`` (grow resident memory), ``spawn-and-sleep <pidfile>``
 (start a helper process, then hang), ``raise`` (an unexpected exception),
 ``litter`` (leave temporary files, its own and a helper program's, and answer
-with where they went) or ``litter-and-sleep`` (the same, then hang).
+with where they went) or ``litter-and-sleep`` (the same, then hang). Progress,
+as a reader that works in parts reports it: ``progress <parts> <seconds> [<rounds>]``
+(each part takes that long and is reported, then the answer; with ``rounds``, the
+parts are counted from 1 again that many times, as for several PDFs in a zip), ``progress-then-hang
+<parts>`` (report them at once, then hang) and ``progress-repeated`` (report the
+same part over and over, never the next).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ingest.parsing import progress
 from kernel.documents import Element, ParsedDocument
 
 
@@ -43,6 +49,20 @@ class MisbehavingParser:
             helper = subprocess.Popen(["sleep", "300"])
             Path(argument).write_text(str(helper.pid))
             time.sleep(300)
+        elif command == "progress":
+            parts, seconds, *rounds = argument.split()
+            for _ in range(int(rounds[0]) if rounds else 1):
+                for part in range(1, int(parts) + 1):
+                    time.sleep(float(seconds))
+                    progress.report(part, int(parts))
+        elif command == "progress-then-hang":
+            for part in range(1, int(argument) + 1):
+                progress.report(part, int(argument) * 2)
+            time.sleep(300)
+        elif command == "progress-repeated":
+            for _ in range(3000):
+                progress.report(1, 10)
+                time.sleep(0.1)
         elif command == "raise":
             raise KeyError("surprise")
         elif command in ("litter", "litter-and-sleep"):
