@@ -38,6 +38,7 @@ from .convert import convert_elements
 from .ocr import ocr_image
 from .pdf_batches import read_in_batches
 from .pdf_blank import draws_nothing
+from .pdf_glyphs import has_unmapped_glyphs, map_glyphs
 from .pdf_render import page_dpi, render_page
 from .pdf_tables import with_borderless_tables
 from .properties import meaningful_title
@@ -67,6 +68,7 @@ def parse_pdf(path: Path, data: bytes, *, ocr: bool, languages: Sequence[str]) -
         batch_pages = _by_page(read, page_count, first=batch[0])
         bad = [number for number in batch if _needs_ocr(batch_pages.get(number, []))]
         bad = _text_layer_into(batch_pages, reader, bad)
+        _glyphs_into(batch_pages, reader, bad)
         batch_pages = with_borderless_tables(batch_pages, data)
         pages.update(batch_pages)
         bad = [number for number in bad if not draws_nothing(reader, number)]
@@ -191,6 +193,13 @@ def _pypdf_page_text(reader: Any, number: int) -> str:
     except Exception:  # any failure of this second path just means OCR
         logger.info("pypdf could not read the text layer of page %d", number, exc_info=True)
         return ""
+
+
+def _glyphs_into(pages: dict[int, list[Element]], reader: Any, bad: list[int]) -> None:
+    """Give back, from pypdf's text layer, the ``(cid:NN)`` glyphs of the pages kept."""
+    for number, elements in pages.items():
+        if number not in bad and has_unmapped_glyphs(elements):
+            pages[number] = map_glyphs(elements, _pypdf_page_text(reader, number))
 
 
 def _ocr_each(
