@@ -25,7 +25,9 @@ from kernel.errors import EncryptedDocumentError
 from .encoding import decode_text
 from .formats import is_signature
 
-_HEADERS: Final[tuple[tuple[str, str], ...]] = (
+# The headers kept as metadata (key, header name); the writer of embedded messages uses
+# them too.
+HEADERS: Final[tuple[tuple[str, str], ...]] = (
     ("from", "From"),
     ("to", "To"),
     ("cc", "Cc"),
@@ -114,7 +116,7 @@ def _relabel_wide_charsets(message: EmailMessage) -> None:
 
 def header_element(metadata: dict[str, str]) -> Element:
     """The ``email_header`` element that opens an email's elements, for context in chunks."""
-    lines = [f"{label}: {metadata[key]}" for key, label in _HEADERS if metadata.get(key)]
+    lines = [f"{label}: {metadata[key]}" for key, label in HEADERS if metadata.get(key)]
     return Element(kind="email_header", text="\n".join(lines), metadata=dict(metadata))
 
 
@@ -130,7 +132,7 @@ def _refuse_encrypted(message: EmailMessage) -> None:
 
 def _metadata(message: EmailMessage) -> dict[str, str]:
     metadata: dict[str, str] = {}
-    for key, header in _HEADERS:
+    for key, header in HEADERS:
         try:
             value = message.get(header)
         except (ValueError, IndexError):  # a malformed header: keep the others

@@ -22,16 +22,9 @@ from typing import Final
 
 from kernel.documents import Attachment
 
-from .email_message import EmailContent
+from .email_message import HEADERS, EmailContent
 from .formats import declared_content_type
 
-_HEADERS: Final[tuple[tuple[str, str], ...]] = (
-    ("from", "From"),
-    ("to", "To"),
-    ("cc", "Cc"),
-    ("subject", "Subject"),
-    ("date", "Date"),
-)
 _MESSAGE: Final[str] = "message/rfc822"
 _OCTET_STREAM: Final[str] = "application/octet-stream"
 
@@ -39,7 +32,7 @@ _OCTET_STREAM: Final[str] = "application/octet-stream"
 def as_rfc822(content: EmailContent) -> bytes:
     """The message as MIME bytes: headers, the body (HTML or plain, as read), attachments."""
     message = EmailMessage(policy=policy.default)
-    for key, name in _HEADERS:
+    for key, name in HEADERS:
         value = content.metadata.get(key)
         if value:
             _set_header(message, name, _rfc822_date(value) if key == "date" else value)
