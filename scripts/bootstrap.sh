@@ -15,7 +15,8 @@ VENV="${RAGLINE_VENV:-.venv}"
 # redis-server: the distributed-mode tests run a standalone worker on a real broker
 # (they start it when nothing answers on 127.0.0.1:6379).
 # tesseract-ocr-rus: the OCR language tests read a Cyrillic page (RAGLINE_INGEST__OCR_LANGUAGES).
-apt_packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus poppler-utils libmagic1
+# wamerican: /usr/share/dict/words, which rejoins words a PDF or a scan hyphenated at a line end.
+apt_packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus wamerican poppler-utils libmagic1
               libreoffice-writer-nogui libreoffice-impress-nogui redis-server
               prometheus   # promtool checks infra/prometheus/alerts.yml in the tests
               chromium)    # the web console's Playwright tests run it headless

@@ -21,8 +21,10 @@ from . import unstructured_runtime
 from .archives import check_expansion, open_zip
 from .bounded_elements import bound_elements
 from .detect import detect
-from .formats import SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
+from .formats import IMAGE_FORMATS, SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
+from .ligatures import spell_out_ligatures
 from .limits import check_file_size
+from .line_hyphens import mend_line_breaks
 from .ocr_languages import DEFAULT_OCR_LANGUAGES, require_ocr_languages
 from .readers import READERS, Source
 from .text_headings import NUMBERING_KEY
@@ -115,7 +117,13 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
 
     The title comes from the first top heading; the bound (``bounded_elements``)
     cuts over-long paragraphs and cells so nothing downstream gets a megabyte.
+    Ligatures of a PDF's text layer are spelled out, and words a PDF or a scan
+    hyphenated at a line end made whole (:mod:`.ligatures`, :mod:`.line_hyphens`),
+    first, so the title and the bound see the words as written.
     """
+    if document.format == "pdf" or document.format in IMAGE_FORMATS:
+        elements = mend_line_breaks(spell_out_ligatures(document.elements))
+        document = replace(document, elements=tuple(elements))
     has_content = any(e.text.strip() for e in document.elements) or document.attachments
     if not has_content:
         raise EmptyDocumentError(f"{display_name(document.format)} file has no text to index")
