@@ -42,6 +42,7 @@ from .properties import container_title, html_title
 from .sheet_breaks import unescape_cell_breaks
 from .sheet_dates import dates_without_midnight
 from .short_line_lists import list_short_line_runs
+from .slide_pictures import with_picture_slides
 from .source_code import code_elements
 from .structured import json_elements, jsonl_elements, xml_elements, yaml_elements
 from .text_headings import mark_text_headings
@@ -119,7 +120,8 @@ def read_docx(source: Source) -> ParsedDocument:
 
 
 def read_pptx(source: Source) -> ParsedDocument:
-    """Slides in order, each followed by its speaker notes as a ``notes`` element."""
+    """Slides in order, each followed by its speaker notes as a ``notes`` element;
+    a slide that is only pictures is read by OCR (:mod:`.slide_pictures`)."""
     from unstructured.partition.pptx import partition_pptx
 
     raw = run_partitioner(
@@ -130,7 +132,10 @@ def read_pptx(source: Source) -> ParsedDocument:
         include_slide_notes=False,
         infer_table_structure=True,
     )
-    elements = _with_notes(convert_elements(raw), _slide_notes(source))
+    elements = convert_elements(raw)
+    if source.ocr:
+        elements = with_picture_slides(elements, source.path, languages=source.ocr_languages)
+    elements = _with_notes(elements, _slide_notes(source))
     return _document(source, elements, title=_zip_title(source))
 
 
