@@ -15,7 +15,9 @@ last sheet) is not sent to OCR (:mod:`.pdf_blank`).
 A long PDF is read a batch of pages at a time (:mod:`.pdf_batches`), its bad
 pages read by OCR one at a time, and progress is reported after each batch and
 each OCR page (:mod:`.progress`): the parser's time limit bounds the time
-without progress, not the time of the whole document.
+without progress, not the time of the whole document. The borderless-table
+reader (:mod:`.pdf_tables`) keeps one pdfium document open over all the
+batches, and a table's header across their boundaries.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from .pdf_batches import read_in_batches
 from .pdf_blank import draws_nothing
 from .pdf_glyphs import has_unmapped_glyphs, map_glyphs
 from .pdf_render import page_dpi, render_page
-from .pdf_tables import with_borderless_tables
+from .pdf_tables import BorderlessTables
 from .properties import meaningful_title
 from .text_quality import has_text, is_garbled
 
@@ -62,21 +64,21 @@ def parse_pdf(path: Path, data: bytes, *, ocr: bool, languages: Sequence[str]) -
     page_count = _page_count(reader)
     pages: dict[int, list[Element]] = {}
     ocr_error: CorruptDocumentError | None = None
-    for batch, read in read_in_batches(
-        path, reader, page_count, partial(_read_fast, languages=languages)
-    ):
-        batch_pages = _by_page(read, page_count, first=batch[0])
-        bad = [number for number in batch if _needs_ocr(batch_pages.get(number, []))]
-        bad = _text_layer_into(batch_pages, reader, bad)
-        _glyphs_into(batch_pages, reader, bad)
-        batch_pages = with_borderless_tables(batch_pages, data)
-        pages.update(batch_pages)
-        bad = [number for number in bad if not draws_nothing(reader, number)]
-        done = batch[-1] - len(bad)
-        progress.report(done, page_count)
-        if bad and ocr and ocr_error is None:
-            ocr_error = _ocr_each(pages, reader, bad, done, page_count, languages)
-        progress.report(batch[-1], page_count)
+    with BorderlessTables(data) as tables:
+        for batch, read in read_in_batches(
+            path, reader, page_count, partial(_read_fast, languages=languages)
+        ):
+            batch_pages = _by_page(read, page_count, first=batch[0])
+            bad = [number for number in batch if _needs_ocr(batch_pages.get(number, []))]
+            bad = _text_layer_into(batch_pages, reader, bad)
+            _glyphs_into(batch_pages, reader, bad)
+            pages.update(tables.into(batch_pages))
+            bad = [number for number in bad if not draws_nothing(reader, number)]
+            done = batch[-1] - len(bad)
+            progress.report(done, page_count)
+            if bad and ocr and ocr_error is None:
+                ocr_error = _ocr_each(pages, reader, bad, done, page_count, languages)
+            progress.report(batch[-1], page_count)
     elements = _with_page_breaks(pages)
     if not elements:
         raise EmptyDocumentError(_empty_reason(ocr=ocr, ocr_failed=ocr_error is not None)) from (

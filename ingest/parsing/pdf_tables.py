@@ -38,25 +38,27 @@ and the notes become rows of their own, kept with the table rather than left as
 loose text that says "in thousands" to no number. A table that ends a page and
 goes on at the top of the next without its header gets the header there too.
 
-The table replaces the unstructured elements that held its words (matched by
-their words, as unstructured keeps no positions), in the place of the first;
-everything else on the page stays as unstructured read it.
+The table replaces the unstructured elements that held its words
+(:mod:`.pdf_table_placement`); everything else on the page stays as
+unstructured read it. pdfium opens the file once for the whole parse, and a
+table that ends the last page of one batch of pages (:mod:`.pdf_batches`) gives
+its header to the first page of the next (:class:`BorderlessTables`).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from statistics import median
-from typing import Final
+from types import TracebackType
+from typing import Any, Final
 
 from kernel.documents import Element
 
+from .pdf_table_placement import match_tokens, placed
 from .pdf_words import Line, Word, page_lines
-from .tables import rows_as_text
 
 Rows = tuple[tuple[str, ...], ...]
 
@@ -83,8 +85,6 @@ _MAX_CAPTION_LINES: Final = 6
 #: Lines a running head or foot may take at the top or bottom of a page.
 _RUNNING_LINES: Final = 3
 _MAX_NOTE_LINES: Final = 6
-#: Share of an unstructured element's words the table must hold for the table to replace it.
-_COVERED: Final = 0.9
 
 _LEADER = re.compile(r"^[.·…_]+$")
 _NUMERIC = re.compile(
@@ -92,8 +92,6 @@ _NUMERIC = re.compile(
 )
 _CAPTION = re.compile(r"^(?:Table|TABLE|Tabla|Tableau|Tabelle)\s+[\w.-]+")
 _NOTE = re.compile(r"^(?:Source|Sources|Note|Notes|Fuente|Quelle)s?\s*:", re.IGNORECASE)
-#: Words, and each other mark alone: a "$" or a dot leader is an element of its own too.
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _SIGN = re.compile(r"^[$€£¥%]$")
 
 
@@ -119,38 +117,82 @@ class _Column:
         return (self.x0 + self.x1) / 2
 
 
+class BorderlessTables:
+    """The borderless tables of one PDF, put in place batch after batch of its pages.
+
+    pdfium opens the file once for the whole parse rather than once a batch (58
+    times for a 1,158-page manual), and the table that ended the last page read
+    is kept from one batch to the next, so a table going on from page 20 onto
+    page 21 gets its header there as it does inside a batch. Close it (or use it
+    in a ``with``) to let pdfium go. A PDF pdfium cannot open, or a page it
+    cannot read, is left as unstructured read it.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        import pypdfium2 as pdfium
+
+        try:
+            self._document: Any = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            self._document = None
+        self._carried: PdfTable | None = None
+        self._previous: int | None = None
+
+    def __enter__(self) -> BorderlessTables:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._document is not None:
+            self._document.close()
+            self._document = None
+
+    def into(self, pages: dict[int, list[Element]]) -> dict[int, list[Element]]:
+        """``pages`` with each table found on a page put in place of the elements it holds.
+
+        The pages come in order from one call to the next; a page that does not
+        follow the one read before starts with no table carried over.
+        """
+        if self._document is None:
+            return pages
+        out = dict(pages)
+        for number in sorted(pages):
+            if self._previous is None or number != self._previous + 1:
+                self._carried = None
+            self._previous = number
+            self._carried = self._page_into(out, number)
+        return out
+
+    def _page_into(self, pages: dict[int, list[Element]], number: int) -> PdfTable | None:
+        """Put page ``number``'s tables in place; returns the last (the next page may go on)."""
+        import pypdfium2 as pdfium
+
+        if not _may_hold_table(pages[number]) or number > len(self._document):
+            return None
+        try:
+            lines = page_lines(self._document, number - 1)
+        except pdfium.PdfiumError:
+            return None
+        carried = self._carried if self._carried and self._carried.ends_page else None
+        tables = find_tables(lines, carried)
+        for table in tables:
+            pages[number] = placed(pages[number], table, number)
+        return tables[-1] if tables else None
+
+
 def with_borderless_tables(
     pages: dict[int, list[Element]], data: bytes
 ) -> dict[int, list[Element]]:
-    """``pages`` with each table found on a page put in place of the elements it holds.
-
-    A PDF pdfium cannot open, or a page it cannot read, is left as unstructured read it.
-    """
-    import pypdfium2 as pdfium
-
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        return pages
-    try:
-        out = dict(pages)
-        carried: PdfTable | None = None
-        for number in sorted(pages):
-            if not _may_hold_table(pages[number]) or number > len(document):
-                carried = None
-                continue
-            try:
-                lines = page_lines(document, number - 1)
-            except pdfium.PdfiumError:
-                carried = None
-                continue
-            tables = find_tables(lines, carried if carried and carried.ends_page else None)
-            for table in tables:
-                out[number] = _placed(out[number], table, number)
-            carried = tables[-1] if tables else None
-        return out
-    finally:
-        document.close()
+    """``pages`` with their tables in place, pdfium opened for just this call."""
+    with BorderlessTables(data) as tables:
+        return tables.into(pages)
 
 
 def _may_hold_table(elements: Sequence[Element]) -> bool:
@@ -418,7 +460,7 @@ def _table(
         ]
     )
     words = [w.text for i in range(caption_top, notes_end + 1) for w in tokens_from[i].words]
-    tokens = tuple(t.casefold() for word in words for t in _TOKEN.findall(word))
+    tokens = tuple(t for word in words for t in match_tokens(word))
     table = PdfTable(rows, len(title_rows) + len(header), tokens, tuple(columns))
     return table, notes_end
 
@@ -659,37 +701,3 @@ def _notes(lines: Sequence[Line], last: int) -> tuple[list[str], int]:
     if not any(_NOTE.match(text) for text in block):
         return [], last
     return [" ".join(block)], end
-
-
-def _placed(elements: list[Element], table: PdfTable, page: int) -> list[Element]:
-    """The page's elements with those the table holds replaced by the table, where the first was."""
-    available = Counter(table.tokens)
-    kept: list[Element] = []
-    at: int | None = None
-    for element in elements:
-        tokens = [t.casefold() for t in _TOKEN.findall(element.text)]
-        if element.kind != "page_break" and tokens and _covered(tokens, available):
-            for token, count in Counter(tokens).items():
-                available[token] = max(0, available[token] - count)
-            if at is None:
-                at = len(kept)
-            continue
-        kept.append(element)
-    if at is None:
-        return elements
-    element = Element(
-        kind="table",
-        text=rows_as_text(table.rows),
-        page=page,
-        rows=table.rows,
-        has_header=True,
-        header_rows=table.header_rows,
-        metadata={"source": "pdf_layout"},
-    )
-    return [*kept[:at], element, *kept[at:]]
-
-
-def _covered(tokens: list[str], available: Counter[str]) -> bool:
-    need = Counter(tokens)
-    held = sum(min(count, max(0, available[token])) for token, count in need.items())
-    return held >= _COVERED * len(tokens)
