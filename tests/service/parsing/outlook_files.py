@@ -17,6 +17,7 @@ from typing import Any
 _END, _FREE, _FATSECT, _NONE = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
 _SECTOR, _MINI = 512, 64
 _STRING, _BINARY, _INT32, _TIME = 0x001F, 0x0102, 0x0003, 0x0040
+_BY_VALUE, _EMBEDDED_MESSAGE = 1, 5  # PR_ATTACH_METHOD: afByValue, afEmbeddedMessage
 
 
 @dataclass
@@ -117,31 +118,42 @@ def _message(
             header=b"\0" * 8,
         )
     for number, (filename, content) in enumerate(attachments):
-        storage = _Node(f"__attach_version1.0_#{number:08X}")
-        node.children[storage.name] = storage
         strings = {0x3707: filename, 0x3704: filename}
         if mime_types and filename in mime_types:
             strings[0x370E] = mime_types[filename]
-        _properties(
-            storage,
-            strings,
-            {0x3701: content},
-            [(0x3705, _INT32, struct.pack("<I", 1) + b"\0" * 4)],
-            header=b"\0" * 8,
-        )
+        _attachment(node, number, _BY_VALUE, strings, {0x3701: content})
     for number, fields in enumerate(embedded, start=len(attachments)):
-        storage = _Node(f"__attach_version1.0_#{number:08X}")
-        node.children[storage.name] = storage
-        _properties(
-            storage,
+        storage = _attachment(
+            node,
+            number,
+            _EMBEDDED_MESSAGE,
             {0x3001: fields["subject"], 0x370E: "message/rfc822"},
             {},
-            [(0x3705, _INT32, struct.pack("<I", 5) + b"\0" * 4)],
-            header=b"\0" * 8,
         )
         inner = _Node("__substg1.0_3701000D")
         storage.children[inner.name] = inner
         _message(inner, header_padding=0, **fields)
+
+
+def _attachment(
+    message: _Node,
+    number: int,
+    method: int,
+    strings: dict[int, str],
+    binaries: dict[int, bytes],
+) -> _Node:
+    """Add attachment ``number`` to ``message``: its storage, with these properties and
+    PR_ATTACH_METHOD ``method``; returned so an embedded message can go inside it."""
+    storage = _Node(f"__attach_version1.0_#{number:08X}")
+    message.children[storage.name] = storage
+    _properties(
+        storage,
+        strings,
+        binaries,
+        [(0x3705, _INT32, struct.pack("<I", method) + b"\0" * 4)],
+        header=b"\0" * 8,
+    )
+    return storage
 
 
 def _filetime(moment: dt.datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -146,6 +147,58 @@ def pptx_with_notes(path: Path) -> Path:
         slide.notes_slide.notes_text_frame.text = notes
     presentation.save(str(path))
     return path
+
+
+def pptx_with_notes_and_table(
+    path: Path, *, title: str | None = None, closing_slide: bool = False
+) -> Path:
+    """The deck the PPT and ODP tests save with LibreOffice and read against the PPTX:
+    bullets with speaker notes, then a table. ``title`` goes in the file's properties;
+    ``closing_slide`` adds a third slide of bullets."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    if title is not None:
+        deck.core_properties.title = title
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Quarterly review"
+    slide.placeholders[1].text = "Revenue grew 12 percent in North Harbour"
+    slide.notes_slide.notes_text_frame.text = "Mention the weather delay"
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Regional table"
+    table = slide.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
+    for r, values in enumerate([("Region", "Sales"), ("North Harbour", "120"), ("South", "95")]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    if closing_slide:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = "Next steps"
+        slide.placeholders[1].text = "Open the Bergen office in March"
+    deck.save(str(path))
+    return path
+
+
+def saved_by_libreoffice(source: Path, export: str, folder: Path) -> Path:
+    """``source`` saved by LibreOffice as ``export`` (``"doc:MS Word 97"``,
+    ``"ppt:MS PowerPoint 97"``, ``"odp"``), with a profile of its own in ``folder``:
+    the DOC, PPT and ODP tests have no other writer of these formats."""
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            export,
+            "--outdir",
+            str(folder / "saved"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return folder / "saved" / f"{source.stem}.{export.split(':')[0]}"
 
 
 def eml_with_attachment() -> bytes:

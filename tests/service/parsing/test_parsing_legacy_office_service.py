@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import random
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from chunking import chunks
+from parsing_documents import pptx_with_notes_and_table, saved_by_libreoffice
 
 from chunkers.token_counting import TransformersTokenCounter
 from ingest.parsing import IsolatedParser
@@ -73,47 +73,9 @@ def word_report(path: Path) -> Path:
 
 
 def slide_deck(path: Path) -> Path:
-    """Three slides: bullets with speaker notes, a table, a closing title."""
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    deck = Presentation()
-    deck.core_properties.title = "Quarterly review Q3"
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    slide.shapes.title.text = "Quarterly review"
-    slide.placeholders[1].text = "Revenue grew 12 percent in North Harbour"
-    slide.notes_slide.notes_text_frame.text = "Mention the weather delay"
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = "Regional table"
-    table = slide.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
-    for r, values in enumerate([("Region", "Sales"), ("North Harbour", "120"), ("South", "95")]):
-        for c, value in enumerate(values):
-            table.cell(r, c).text = value
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    slide.shapes.title.text = "Next steps"
-    slide.placeholders[1].text = "Open the Bergen office in March"
-    deck.save(str(path))
+    """The deck with a title in its properties and a closing third slide."""
+    pptx_with_notes_and_table(path, title="Quarterly review Q3", closing_slide=True)
     return path
-
-
-def saved_by_libreoffice(source: Path, export: str, folder: Path) -> Path:
-    """``source`` saved in a legacy format (``"doc:MS Word 97"``, ``"ppt:MS PowerPoint 97"``)."""
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            export,
-            "--outdir",
-            str(folder / "legacy"),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return folder / "legacy" / f"{source.stem}.{export.split(':')[0]}"
 
 
 def slide_shape(document: ParsedDocument) -> list[tuple[str, str, int | None]]:

@@ -9,11 +9,11 @@ openpyxl and python-pptx; the ODP is LibreOffice's conversion of that PPTX
 from __future__ import annotations
 
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from parsing_documents import pptx_with_notes_and_table, saved_by_libreoffice
 
 from ingest.parsing import IsolatedParser
 from kernel.documents import ParsedDocument
@@ -74,24 +74,6 @@ def write_xlsx(path: Path, workbook: dict[str, list[list[str]]]) -> None:
     book.save(path)
 
 
-def write_pptx(path: Path) -> None:
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    deck = Presentation()
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    slide.shapes.title.text = "Quarterly review"
-    slide.placeholders[1].text = "Revenue grew 12 percent in North Harbour"
-    slide.notes_slide.notes_text_frame.text = "Mention the weather delay"
-    slide = deck.slides.add_slide(deck.slide_layouts[5])
-    slide.shapes.title.text = "Regional table"
-    table = slide.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
-    for r, values in enumerate([("Region", "Sales"), ("North Harbour", "120"), ("South", "95")]):
-        for c, value in enumerate(values):
-            table.cell(r, c).text = value
-    deck.save(str(path))
-
-
 def shape(document: ParsedDocument) -> list[tuple[str, str, int | None, object, bool]]:
     return [
         (e.kind, e.text, e.page, e.rows, e.has_header)
@@ -129,24 +111,9 @@ def test_an_ods_reads_as_the_same_workbook_saved_as_xlsx(
 def test_an_odp_reads_as_the_same_deck_saved_as_pptx(
     parser: IsolatedParser, tmp_path: Path
 ) -> None:
-    write_pptx(tmp_path / "deck.pptx")
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "odp",
-            "--outdir",
-            str(tmp_path / "odp"),
-            str(tmp_path / "deck.pptx"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    odp = parser.parse(tmp_path / "odp" / "deck.odp", filename="deck.odp")
-    pptx = parser.parse(tmp_path / "deck.pptx")
+    pptx_path = pptx_with_notes_and_table(tmp_path / "deck.pptx")
+    odp = parser.parse(saved_by_libreoffice(pptx_path, "odp", tmp_path), filename="deck.odp")
+    pptx = parser.parse(pptx_path)
     assert odp.format == "odp"
     assert shape(odp) == shape(pptx)
     assert shape(odp) == [
