@@ -6,9 +6,12 @@ parser killed at a limit and are readable by other local users. So each parser
 child gets its own folder ``<scratch root>/<child pid>``, made private (0700,
 files 0600 under the child's umask), pointed to by ``TMPDIR`` so third-party
 code writes there too, cleared after every document and removed when the child
-ends. A folder whose process is gone (a child killed with its parent) is swept
-when the next parser starts; folders of live children are left alone, because
-several processes (the API, a CLI ingest) may share one data directory.
+ends. Its ``kept`` folder alone survives the clearing: what a child reuses from
+one document to the next (a LibreOffice profile, see :func:`kept`), gone with
+the rest when the child ends or is killed. A folder whose process is gone (a
+child killed with its parent) is swept when the next parser starts; folders of
+live children are left alone, because several processes (the API, a CLI ingest)
+may share one data directory.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ from typing import Final
 
 _PRIVATE_DIR: Final[int] = 0o700
 _PRIVATE_UMASK: Final[int] = 0o077
+#: The folder in a child's scratch that :func:`clear` leaves: what outlives one document.
+_KEPT: Final[str] = "kept"
+
+
+class _Entered:
+    """The scratch folder this process entered, and the process that entered it."""
+
+    folder: Path | None = None
+    pid: int | None = None
 
 
 def private_dir(path: Path) -> Path:
@@ -62,10 +74,26 @@ def remove(path: Path) -> None:
 
 
 def clear(folder: Path) -> None:
-    """Empty ``folder``, keeping the folder itself."""
+    """Empty ``folder``, keeping the folder itself and its ``kept`` folder (see :func:`kept`)."""
     with contextlib.suppress(FileNotFoundError):
         for entry in folder.iterdir():
-            remove(entry)
+            if entry.name != _KEPT:
+                remove(entry)
+
+
+def kept(name: str) -> Path | None:
+    """Where this parser child keeps ``name`` from one document to the next; ``None`` outside one.
+
+    The path is in the child's ``kept`` folder (made here, private), which
+    :func:`clear` leaves and the child's end, or the parent after a kill,
+    removes; ``name`` itself is not made. Outside a parser child (in-process
+    parsing, or a process the child forked) nothing is kept: several threads
+    may parse there at once, and nothing would remove it.
+    """
+    folder = _Entered.folder
+    if folder is None or _Entered.pid != os.getpid():
+        return None
+    return private_dir(folder / _KEPT) / name
 
 
 def enter(root: Path) -> Path:
@@ -80,6 +108,7 @@ def enter(root: Path) -> Path:
     for name in ("TMPDIR", "TMP", "TEMP"):
         os.environ[name] = str(folder)
     tempfile.tempdir = str(folder)
+    _Entered.folder, _Entered.pid = folder, os.getpid()
     return folder
 
 
