@@ -1,6 +1,6 @@
 """A DOC reads as the same document saved as DOCX, a PPT as the same deck saved as PPTX.
 
-Both are converted by LibreOffice once, with a profile of their own, and read by
+Both are converted by LibreOffice once (the parser child's own profile) and read by
 the DOCX and PPTX readers: a Word table's declared header rows head every chunk,
 slides are numbered in ``page``, speaker notes follow their slide, and the
 title in the file's properties is kept. A damaged file is refused as corrupt
