@@ -7,16 +7,29 @@ attempts that stop between their steps (claimed, written, not committed: a worke
 killed mid-document) or commit late (after a delete or a newer version). After every
 step, every key searches through dense, sparse and hybrid retrieval, and every chunk
 returned must be text that was uploaded for one of the key's roles AND that the
-document's current roles still allow.
+document's current roles still allow, and every document a key is listed must be one
+that exists and that its roles allow.
+
+The documents are a memo, an email with an attachment, and an Outlook .msg carrying
+a forwarded message (attach method 5) that carries an attachment of its own: the
+forwarded message becomes an ``.eml`` child of the .msg and its attachment a
+grandchild, and the .msg's roles must govern both, through every narrowing, failed
+re-upload, delete, retry and killed worker, as they govern the email's attachment.
 
 The budget is fixed (``RAGLINE_STATE_MACHINE_EXAMPLES``, default 100, derandomised) so
-CI always runs the same sequences; raise it locally for a soak. Measured: with the
-registry gate and the synchronous narrowing removed, the 100 sequences find the leak
-(an email narrowed by a re-upload that failed, its attachment still public); 25 did not.
+CI always runs the same sequences; raise it locally for a soak. The sequences follow
+from the machine's source: any edit to the class draws new ones, so re-measure after
+one. Measured: with the registry gate and the synchronous narrowing removed, the 100
+sequences find the leak (an email narrowed by a re-upload that failed, its attachment
+still public); 25 did not. With the .msg added, they find a narrowing that stops at the
+attachments, one that stops at the grandchild, and a grandchild registered public;
+without the ``indexed`` start they found neither of the last two (not one of the 100
+indexed a grandchild).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -32,6 +45,7 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
+    initialize,
     invariant,
     rule,
     run_state_machine_as_test,
@@ -55,11 +69,16 @@ from retrieval.access import Principal, search_filter
 from retrieval.encoders import DenseEncoder
 from retrieval.index.base import SearchFilter
 from tests.conftest import make_settings
+from tests.service.parsing.outlook_files import build_msg
 
 pytestmark = pytest.mark.service
 
 BUCKET = "vault"
-NAMES = ("memo.md", "mail.eml")
+NAMES = ("memo.md", "mail.eml", "forward.msg")
+ATTACHMENT = "annex.txt"
+#: The forwarded message inside ``forward.msg``, by the file name its subject gives it.
+FORWARDED_SUBJECT = "harbour-forward"
+FORWARDED = f"{FORWARDED_SUBJECT}.eml"
 ROLE_SETS = (("public",), ("hr",), ("eng",), ("eng", "hr"))
 KEY_ROLES = {
     "public": frozenset({"public"}),
@@ -112,6 +131,9 @@ def _text(marker: int) -> str:
 
 
 def _content(name: str, marker: int) -> bytes:
+    """The document's bytes: its own text carries ``marker``, each attachment the next."""
+    if name.endswith(".msg"):
+        return _outlook(marker)
     if not name.endswith(".eml"):
         return f"# Harbour project {marker}\n\n{_text(marker)}\n".encode()
     msg = EmailMessage()
@@ -121,17 +143,53 @@ def _content(name: str, marker: int) -> bytes:
     msg.set_content(_text(marker))
     # The attachment carries its own marker: the email's roles must govern it too.
     msg.add_attachment(
-        _text(marker + 1).encode(), maintype="text", subtype="plain", filename="annex.txt"
+        _text(marker + 1).encode(), maintype="text", subtype="plain", filename=ATTACHMENT
     )
     return bytes(msg)
 
 
+def _outlook(marker: int) -> bytes:
+    """A .msg whose forwarded message (``marker + 1``) carries an attachment (``marker + 2``)."""
+    sent = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    forwarded: dict[str, Any] = {
+        "subject": FORWARDED_SUBJECT,
+        "sender": "cho@example.org",
+        "sender_name": "Cho Park",
+        "to": [("Lead", "lead@example.com")],
+        "body": _text(marker + 1),
+        "sent": sent,
+        "attachments": [(ATTACHMENT, _text(marker + 2).encode())],
+        "mime_types": {ATTACHMENT: "text/plain"},
+    }
+    return build_msg(
+        subject=f"Fwd: harbour project budget {marker}",
+        sender="lead@example.com",
+        sender_name="Lead",
+        to=[("Team", "team@example.com")],
+        body=_text(marker),
+        sent=sent,
+        embedded=[forwarded],
+    )
+
+
+def _damaged(name: str) -> bytes:
+    """Bytes that fail to parse: for a .msg, a real one's compound-file header with every
+    sector after it zeroed (read as damaged, the same bytes each time); random bytes else."""
+    if name.endswith(".msg"):
+        content = _outlook(0)
+        return content[:512] + bytes(len(content) - 512)
+    return os.urandom(4096)
+
+
 def _family(name: str) -> list[str]:
-    """The document's id and its attachment's: the id of ``name#annex.txt`` in the bucket."""
-    ids = [document_id_for(BUCKET, name)]
+    """The ids of the document and of what it carries, in the order of their markers:
+    ``mail.eml#annex.txt``; ``forward.msg#<forwarded>.eml`` and that one's ``#annex.txt``."""
+    keys = [name]
     if name.endswith(".eml"):
-        ids.append(document_id_for(BUCKET, f"{name}#annex.txt"))
-    return ids
+        keys.append(f"{name}#{ATTACHMENT}")
+    if name.endswith(".msg"):
+        keys += [f"{name}#{FORWARDED}", f"{name}#{FORWARDED}#{ATTACHMENT}"]
+    return [document_id_for(BUCKET, key) for key in keys]
 
 
 @dataclass
@@ -158,12 +216,21 @@ class AccessMachine(RuleBasedStateMachine):
 
     # -- operations ------------------------------------------------------------------
 
+    @initialize(name=st.sampled_from(NAMES), roles=st.sampled_from(ROLE_SETS))
+    def indexed(self, name: str, roles: tuple[str, ...]) -> None:
+        """Every sequence starts from one document indexed, attachments included: the
+        leaks are in what becomes of indexed text, and without this most of the fixed
+        sequences never index a .msg's forwarded message and its attachment at all."""
+        self.upload(name=name, roles=roles, good=True)
+        self.ingest_fully(name=name)
+
     @rule(name=st.sampled_from(NAMES), roles=st.sampled_from(ROLE_SETS), good=st.booleans())
     def upload(self, name: str, roles: tuple[str, ...], good: bool) -> None:
         """Store the object and register it, as ``POST /buckets/{name}/documents`` does."""
         marker = self.model.next_marker
-        self.model.next_marker += 2
-        content = _content(name, marker) if good else os.urandom(4096)
+        family = _family(name)
+        self.model.next_marker += len(family)
+        content = _content(name, marker) if good else _damaged(name)
         stored = self.deps.store.write(
             BUCKET, None, name, io.BytesIO(content), max_bytes=10_000_000
         )
@@ -178,10 +245,10 @@ class AccessMachine(RuleBasedStateMachine):
             title=None,
         )
         if good:
-            self.model.text_roles[marker] = frozenset(roles)
-            self.model.text_roles[marker + 1] = frozenset(roles)
-        assert registration.document.id == document_id_for(BUCKET, name)
-        for affected in _family(name):
+            for offset in range(len(family)):
+                self.model.text_roles[marker + offset] = frozenset(roles)
+        assert registration.document.id == family[0]
+        for affected in family:
             self.model.current_roles[affected] = frozenset(roles)
 
     @rule(name=st.sampled_from(NAMES))
@@ -258,6 +325,18 @@ class AccessMachine(RuleBasedStateMachine):
                             f"{sorted(current)}"
                         )
 
+    @invariant()
+    def no_key_lists_a_document_its_roles_do_not_allow(self) -> None:
+        """What ``GET /documents`` shows: nothing deleted (to anyone), nothing whose
+        current roles the key lacks."""
+        registry = self.runtime.registry
+        for doc in registry.list_documents(bucket=BUCKET, limit=1000):
+            assert doc.id in self.model.current_roles, f"{doc.key} outlived its delete"
+        for key, roles in KEY_ROLES.items():
+            for doc in registry.list_documents(bucket=BUCKET, limit=1000, readable_by=roles):
+                current = self.model.current_roles[doc.id]
+                assert current & roles, f"{key} is listed {doc.key}, now {sorted(current)}"
+
     # -- helpers ---------------------------------------------------------------------
 
     def _ingest(self, document_id: str) -> None:
@@ -331,6 +410,75 @@ def test_narrowed_roles_of_an_email_narrow_its_attachments(machine: AccessMachin
     machine.ingest_fully(name="mail.eml")
     machine.upload(name="mail.eml", roles=("eng",), good=False)
     machine.no_key_sees_text_its_roles_do_not_allow()
+
+
+def _markers_seen(machine: AccessMachine, key: str) -> set[int]:
+    flt = search_filter(Principal.from_key(key, KEY_ROLES[key]))
+    hits = machine.runtime.retriever.retrieve(QUESTION, flt, top_k=30, mode="hybrid")
+    return {int(m) for hit in hits for m in MARKER.findall(hit.text)}
+
+
+def _outlook_family(machine: AccessMachine) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """``forward.msg`` and what it carries as the registry holds them: key, parent, roles."""
+    docs = machine.runtime.registry.list_documents(bucket=BUCKET, limit=1000)
+    return [(d.key, d.parent_id, d.roles) for d in docs if d.key.startswith("forward.msg")]
+
+
+def test_an_outlook_message_narrowed_by_a_damaged_re_upload_narrows_its_grandchild(
+    machine: AccessMachine,
+) -> None:
+    """The forwarded message and its attachment follow the .msg's roles down two levels."""
+    machine.upload(name="forward.msg", roles=("hr", "public"), good=True)
+    machine.ingest_fully(name="forward.msg")
+    msg_id, forwarded_id, _ = _family("forward.msg")
+    assert _outlook_family(machine) == [
+        ("forward.msg", None, ("hr", "public")),
+        (f"forward.msg#{FORWARDED}", msg_id, ("hr", "public")),
+        (f"forward.msg#{FORWARDED}#{ATTACHMENT}", forwarded_id, ("hr", "public")),
+    ]
+    assert _markers_seen(machine, "public") == {0, 1, 2}  # all three levels are served
+    machine.upload(name="forward.msg", roles=("hr",), good=False)  # queued, not yet parsed
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.no_key_lists_a_document_its_roles_do_not_allow()
+    machine.ingest_fully(name="forward.msg")  # fails: the sectors are gone
+    assert machine.runtime.registry.get(msg_id).status == "failed"
+    assert [roles for _, _, roles in _outlook_family(machine)] == [("hr",)] * 3
+    assert _markers_seen(machine, "public") == set()
+    assert _markers_seen(machine, "hr") == {0, 1, 2}  # the last good version, still hr's
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.no_key_lists_a_document_its_roles_do_not_allow()
+
+
+def test_deleting_an_outlook_message_takes_its_child_and_grandchild(
+    machine: AccessMachine,
+) -> None:
+    machine.upload(name="forward.msg", roles=("hr",), good=True)
+    machine.ingest_fully(name="forward.msg")
+    assert len(_outlook_family(machine)) == 3
+    machine.delete(name="forward.msg")
+    assert _outlook_family(machine) == []
+    index = machine.runtime.ingestion.index
+    assert [index.count(document_id=i) for i in _family("forward.msg")] == [0, 0, 0]
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.no_key_lists_a_document_its_roles_do_not_allow()
+
+
+def test_an_outlook_message_whose_worker_died_is_retried_under_its_new_roles(
+    machine: AccessMachine,
+) -> None:
+    """A worker killed after writing the .msg's chunks, a narrowed re-upload, a retry:
+    the public text never shows, and the new version's three levels reach hr alone."""
+    machine.upload(name="forward.msg", roles=("public",), good=True)
+    in_flight = machine.start_ingestion(name="forward.msg")
+    machine.write_chunks(in_flight)
+    machine.worker_killed(in_flight)
+    machine.upload(name="forward.msg", roles=("hr",), good=True)
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.retry(name="forward.msg")
+    assert _markers_seen(machine, "hr") == {3, 4, 5}
+    assert _markers_seen(machine, "public") == set()
+    machine.no_key_sees_text_its_roles_do_not_allow()
+    machine.no_key_lists_a_document_its_roles_do_not_allow()
 
 
 def test_a_delete_during_ingestion_leaves_nothing_that_comes_back(
