@@ -15,3 +15,8 @@ def hash_file(path: Path) -> str:
         while block := fh.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def hash_bytes(content: bytes) -> str:
+    """:func:`hash_file` of bytes already in memory (an attachment, an archive member)."""
+    return hashlib.sha256(content).hexdigest()

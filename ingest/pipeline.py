@@ -31,11 +31,11 @@ from typing import Any, Literal
 
 from chunkers.registry import chunk_document, resolve_doc_type
 from governance.erasure_port import DocumentErasure
-from ingest.content_hash import hash_file
+from ingest.content_hash import hash_bytes, hash_file
 from ingest.parsing.base import Parser
 from ingest.parsing.formats import declared_content_type
 from ingest.ports import Buckets, BucketStore, DocumentRegistry, IngestObserver, PiiRedactor
-from ingest.records import Document, fingerprint
+from ingest.records import CarriedObject, Document, Registration, fingerprint
 from kernel.documents import ChunkDraft, ParsedDocument
 from kernel.errors import (
     DocumentError,
@@ -379,7 +379,7 @@ def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
     """
     doc, version = prepared.document, prepared.version
     try:
-        served = deps.registry.mark_indexed(
+        committed = deps.registry.mark_indexed(
             doc.id,
             version=version,
             content_hash=prepared.content_hash,
@@ -391,6 +391,7 @@ def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
             parse_seconds=prepared.stages.get("parse", 0.0),
             built_roles=doc.roles,
             incarnation=doc.incarnation,
+            carried=_carried(deps, prepared.parsed),
         )
     except (NotFoundError, SupersededError) as exc:
         deps.index.delete_version(doc.id, version)
@@ -399,10 +400,17 @@ def commit(deps: IngestionDeps, prepared: Prepared) -> IngestResult:
             "document %s: version %d %s meanwhile; its chunks removed", doc.id, version, outcome
         )
         return IngestResult(doc.id, outcome, format=prepared.parsed.format)
+    served = committed.document
+    _store_carried(deps, doc, prepared.parsed)
+    for gone in committed.dropped:
+        deps.index.delete_document(gone.id)
+        deps.store.delete_derived(gone.id)
+        if gone.parent_id == doc.id:
+            deps.store.delete_derived_object(doc.id, gone.key.rsplit("#", 1)[-1])
     deps.index.delete_document(doc.id, keep_version=version)
     if set(served.served_roles) != set(doc.roles):
         deps.index.set_roles(doc.id, served.served_roles)
-    children = _register_attachments(deps, served, prepared.parsed)
+    children = _queued_children(deps, committed.carried)
     return IngestResult(
         doc.id,
         "indexed",
@@ -562,34 +570,60 @@ def _empty_with_attachments(
 
 
 def _register_attachments(
-    deps: IngestionDeps,
-    doc: Document,
-    parsed: ParsedDocument,
-    *,
-    roles: Sequence[str] | None = None,
+    deps: IngestionDeps, doc: Document, parsed: ParsedDocument, *, roles: Sequence[str]
 ) -> tuple[str, ...]:
-    """Attachments become documents of their own, linked to the email that carried them.
-
-    They take the roles the email is served under (``roles`` for one that is not served),
-    and keep the content type the email declared for them (normalised, or none).
-    """
-    queued = []
-    for attachment in parsed.attachments:
-        stored = deps.store.write_derived(doc.id, attachment.filename, attachment.content)
-        registration = deps.registry.register(
+    """Register what a document that is not served carried, under ``roles``."""
+    _store_carried(deps, doc, parsed)
+    registrations = [
+        deps.registry.register(
             bucket=doc.bucket,
-            key=f"{doc.key}#{stored.key}",
-            content_hash=stored.content_hash,
-            size_bytes=stored.size_bytes,
-            roles=doc.served_roles if roles is None else roles,
+            key=f"{doc.key}#{obj.key}",
+            content_hash=obj.content_hash,
+            size_bytes=obj.size_bytes,
+            roles=roles,
             doc_type=None,
-            title=attachment.filename,
+            title=obj.title,
             parent_id=doc.id,
+            declared_type=obj.declared_type,
+        )
+        for obj in _carried(deps, parsed)
+    ]
+    return _queued_children(deps, registrations)
+
+
+def _carried(deps: IngestionDeps, parsed: ParsedDocument) -> tuple[CarriedObject, ...]:
+    """Attachments and archive members, as they will be registered: documents of their
+    own, linked to their container, keeping the content type it declared for them."""
+    return tuple(
+        CarriedObject(
+            key=deps.store.derived_key(attachment.filename),
+            content_hash=hash_bytes(attachment.content),
+            size_bytes=len(attachment.content),
+            title=attachment.filename,
             declared_type=declared_content_type(attachment.content_type),
         )
-        if registration.needs_ingest:
-            queued.append(registration.document.id)
-    return tuple(queued)
+        for attachment in parsed.attachments
+    )
+
+
+def _store_carried(deps: IngestionDeps, doc: Document, parsed: ParsedDocument) -> None:
+    """Write what ``doc`` carried where the children's own ingestion reads it.
+
+    Only after the commit that registered them: an attempt that lost a race, or whose
+    document was deleted meanwhile, must not overwrite a newer version's files nor leave
+    files of an erased document behind.
+    """
+    for attachment in parsed.attachments:
+        deps.store.write_derived(doc.id, attachment.filename, attachment.content)
+
+
+def _queued_children(deps: IngestionDeps, registrations: Sequence[Registration]) -> tuple[str, ...]:
+    """The children to ingest; a child whose served roles a registration narrowed has
+    its chunks narrowed in the index too (the registry gate hides them already)."""
+    narrowed = [id_ for r in registrations for id_ in r.roles_changed]
+    if narrowed:
+        apply_narrowed_roles(deps, narrowed)
+    return tuple(r.document.id for r in registrations if r.needs_ingest)
 
 
 def record_unexpected_failure(deps: IngestionDeps, document_id: str, exc: BaseException) -> None:

@@ -18,7 +18,9 @@ from typing import BinaryIO, Protocol
 from ingest.records import (
     Backlog,
     Bucket,
+    CarriedObject,
     Document,
+    IndexedCommit,
     RefreshCounts,
     RefreshFailure,
     RefreshRun,
@@ -102,9 +104,17 @@ class BucketStore(Protocol):
         """Remove an object from the bucket (gone already is fine)."""
         ...
 
+    def derived_key(self, filename: str) -> str:
+        """The key :meth:`write_derived` will store ``filename`` under."""
+        ...
+
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject: ...
 
     def delete_derived(self, parent_id: str) -> None: ...
+
+    def delete_derived_object(self, parent_id: str, key: str) -> None:
+        """Remove one file :meth:`write_derived` wrote; a missing one is no error."""
+        ...
 
 
 class TextRedaction(Protocol):
@@ -207,7 +217,10 @@ class DocumentRegistry(Protocol):
         parse_seconds: float | None,
         built_roles: Sequence[str],
         incarnation: str | None,
-    ) -> Document: ...
+        carried: Sequence[CarriedObject] = (),
+    ) -> IndexedCommit:
+        """Serve ``version`` and register what it carried, in one commit."""
+        ...
 
     def mark_unchanged(self, document_id: str) -> Document: ...
 

@@ -111,6 +111,37 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class CarriedObject:
+    """An attachment or archive member, already stored, to register with its container.
+
+    ``key`` is its key under the container's derived folder; ``declared_type`` the
+    content type the container declared for it (normalised, or None).
+    """
+
+    key: str
+    content_hash: str
+    size_bytes: int
+    title: str | None
+    declared_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedCommit:
+    """A served version and the registrations of what it carried, made in one commit.
+
+    So a client that sees the container ``indexed`` sees its children listed too, and
+    a crash cannot leave a served container whose children were never registered.
+    The container is the truth about what it carries, as a bucket is about its objects.
+    """
+
+    document: Document
+    carried: tuple[Registration, ...] = ()
+    # What an earlier version carried and this one does not, deleted in the same commit
+    # (with what they carried); the caller removes their chunks and files.
+    dropped: tuple[Document, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshCounts:
     new: int = 0
     changed: int = 0

@@ -22,7 +22,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ingest.records import (
     Backlog,
+    CarriedObject,
     Document,
+    IndexedCommit,
     Registration,
     ServedDocument,
     document_id_for,
@@ -140,50 +142,82 @@ class Registry:
         next refresh skips reading them); ``changed_at`` when they changed in the
         bucket (default: now), where the document's index lag starts.
         """
-        doc_id = document_id_for(bucket, key)
         with self._session() as s:
-            row = s.get(DocumentRow, doc_id, with_for_update=True)
-            if row is None:
-                # Insert if absent, then lock: when a concurrent registration of the
-                # same object inserts first, this one waits for it and updates its row.
-                s.execute(
-                    _insert_if_absent(s).values(
-                        id=doc_id,
-                        bucket=bucket,
-                        key=key,
-                        created_at=now(),
-                        incarnation=str(uuid.uuid4()),
-                        served_roles=[],
-                        roles=list(roles),
-                    )
+            return self._register_in(
+                s,
+                bucket=bucket,
+                key=key,
+                content_hash=content_hash,
+                size_bytes=size_bytes,
+                roles=roles,
+                doc_type=doc_type,
+                title=title,
+                parent_id=parent_id,
+                source_tag=source_tag,
+                changed_at=changed_at,
+                declared_type=declared_type,
+            )
+
+    def _register_in(
+        self,
+        s: Session,
+        *,
+        bucket: str,
+        key: str,
+        content_hash: str,
+        size_bytes: int,
+        roles: Sequence[str],
+        doc_type: str | None,
+        title: str | None,
+        parent_id: str | None,
+        source_tag: str | None,
+        changed_at: datetime | None,
+        declared_type: str | None,
+    ) -> Registration:
+        """:meth:`register` inside the caller's transaction."""
+        doc_id = document_id_for(bucket, key)
+        row = s.get(DocumentRow, doc_id, with_for_update=True)
+        if row is None:
+            # Insert if absent, then lock: when a concurrent registration of the
+            # same object inserts first, this one waits for it and updates its row.
+            s.execute(
+                _insert_if_absent(s).values(
+                    id=doc_id,
+                    bucket=bucket,
+                    key=key,
+                    created_at=now(),
+                    incarnation=str(uuid.uuid4()),
+                    served_roles=[],
+                    roles=list(roles),
                 )
-                row = self._row(s, doc_id, lock=True)
-            if row.status == "indexed" and row.indexed_fingerprint == fingerprint(
-                content_hash,
-                roles,
-                doc_type,
-                title if title is not None else row.title,
-                declared_type,
-            ):
-                if source_tag is not None:
-                    row.source_tag = source_tag
-                return Registration(_document(row), needs_ingest=False)
-            if row.content_hash != content_hash or row.source_changed_at is None:
-                row.source_changed_at = changed_at or now()
-            row.source_tag = source_tag
-            row.content_hash = content_hash
-            row.size_bytes = size_bytes
-            roles_changed = self._set_roles_locked(s, row, roles)
-            row.doc_type = doc_type
-            row.title = title if title is not None else row.title
-            row.parent_id = parent_id
-            row.declared_type = declared_type
-            row.status = "queued"
-            row.error_code = None
-            row.error = None
-            row.updated_at = now()
-            s.flush()
-            return Registration(_document(row), True, tuple(roles_changed))
+            )
+            row = self._row(s, doc_id, lock=True)
+        if row.status == "indexed" and row.indexed_fingerprint == fingerprint(
+            content_hash,
+            roles,
+            doc_type,
+            title if title is not None else row.title,
+            declared_type,
+        ):
+            if source_tag is not None:
+                row.source_tag = source_tag
+            return Registration(_document(row), needs_ingest=False)
+        if row.content_hash != content_hash or row.source_changed_at is None:
+            row.source_changed_at = changed_at or now()
+        row.source_tag = source_tag
+        row.content_hash = content_hash
+        row.size_bytes = size_bytes
+        roles_changed = self._set_roles_locked(s, row, roles)
+        row.doc_type = doc_type
+        row.title = title if title is not None else row.title
+        row.parent_id = parent_id
+        row.declared_type = declared_type
+        row.status = "queued"
+        row.error_code = None
+        row.error = None
+        row.updated_at = now()
+        s.flush()
+        return Registration(_document(row), True, tuple(roles_changed))
 
     def get(self, document_id: str) -> Document:
         with self._session() as s:
@@ -290,12 +324,19 @@ class Registry:
         parse_seconds: float | None,
         built_roles: Sequence[str],
         incarnation: str | None,
-    ) -> Document:
+        carried: Sequence[CarriedObject] = (),
+    ) -> IndexedCommit:
         """Flip the served version; from this commit on, readers see only ``version``.
 
+        What the version carried (attachments, archive members) is registered in the
+        same commit, as children under the roles the version is served with, so they
+        can never be broader than their container's; the children it no longer
+        carries are deleted in that commit too, and returned as ``dropped`` for the
+        caller to remove their chunks and files.
         Raises :class:`NotFoundError` when the document was deleted meanwhile, and
         :class:`SupersededError` when a newer version is already served (a slower
-        attempt lost the race): in both cases the caller removes what it wrote.
+        attempt lost the race): in both cases the caller removes what it wrote, and
+        nothing carried is registered.
         """
         with self._session() as s:
             row = self._row(s, document_id, lock=True)
@@ -319,7 +360,45 @@ class Registry:
             row.error_code = None
             row.error = None
             row.updated_at = row.indexed_at = now()
-            return _document(row)
+            served = _document(row)
+            children = tuple(
+                self._register_in(
+                    s,
+                    bucket=row.bucket,
+                    key=f"{row.key}#{obj.key}",
+                    content_hash=obj.content_hash,
+                    size_bytes=obj.size_bytes,
+                    roles=served.served_roles,
+                    doc_type=None,
+                    title=obj.title,
+                    parent_id=row.id,
+                    source_tag=None,
+                    changed_at=None,
+                    declared_type=obj.declared_type,
+                )
+                for obj in carried
+            )
+            kept = {child.document.id for child in children}
+            stale = [
+                child
+                for child in s.scalars(
+                    select(DocumentRow).where(DocumentRow.parent_id == row.id).with_for_update()
+                )
+                if child.id not in kept
+            ]
+            dropped = tuple(doc for child in stale for doc in self._delete_tree_locked(s, child))
+            return IndexedCommit(served, children, dropped)
+
+    def _delete_tree_locked(self, s: Session, row: DocumentRow) -> list[Document]:
+        """Delete ``row`` and what it carried, recursively; readers stop seeing them at
+        this commit. Returns them, for the caller to remove their chunks and files."""
+        gone = [_document(row)]
+        for child in s.scalars(
+            select(DocumentRow).where(DocumentRow.parent_id == row.id).with_for_update()
+        ):
+            gone += self._delete_tree_locked(s, child)
+        s.delete(row)
+        return gone
 
     def mark_unchanged(self, document_id: str) -> Document:
         with self._session() as s:

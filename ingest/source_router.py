@@ -54,11 +54,17 @@ class SourceRouter:
     def derived_path(self, parent_id: str, key: str) -> Path:
         return self._local.derived_path(parent_id, key)
 
+    def derived_key(self, filename: str) -> str:
+        return self._local.derived_key(filename)
+
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject:
         return self._local.write_derived(parent_id, filename, content)
 
     def delete_derived(self, parent_id: str) -> None:
         self._local.delete_derived(parent_id)
+
+    def delete_derived_object(self, parent_id: str, key: str) -> None:
+        self._local.delete_derived_object(parent_id, key)
 
     def sweep_partial_uploads(self, sources: Iterable[str | None]) -> int:
         """Local temp files only: an S3 upload is never visible until it is complete."""

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote
 
+from ingest.content_hash import hash_bytes
 from ingest.ports import ListedObject, Registered, StoredObject
 from kernel.errors import (
     ConflictError,
@@ -316,15 +317,21 @@ class LocalBucketStore:
         with contextlib.suppress(FileNotFoundError):
             self.path_for(bucket, source, key).unlink()
 
+    def derived_key(self, filename: str) -> str:
+        return safe_key(filename)
+
     def write_derived(self, parent_id: str, filename: str, content: bytes) -> StoredObject:
-        key = safe_key(filename)
+        key = self.derived_key(filename)
         target = self.derived_path(parent_id, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-        return StoredObject(key, target, len(content), hashlib.sha256(content).hexdigest())
+        return StoredObject(key, target, len(content), hash_bytes(content))
 
     def delete_derived(self, parent_id: str) -> None:
         shutil.rmtree(self._derived / parent_id, ignore_errors=True)
+
+    def delete_derived_object(self, parent_id: str, key: str) -> None:
+        self.derived_path(parent_id, key).unlink(missing_ok=True)
 
     def sweep_partial_uploads(self, sources: Iterable[str | None]) -> int:
         """Remove the temp files of uploads killed mid-way; returns how many went.

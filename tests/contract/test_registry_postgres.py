@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from ingest.bucket_catalog import BucketCatalog
-from ingest.records import Document, Registration, ServedDocument, document_id_for, fingerprint
+from ingest.records import (
+    CarriedObject,
+    Document,
+    Registration,
+    ServedDocument,
+    document_id_for,
+    fingerprint,
+)
 from ingest.registry import Registry
 from kernel.errors import NotFoundError, SupersededError
 from ragline.schema import ensure_schema
@@ -72,6 +79,7 @@ def _mark_indexed(
     built_roles: Sequence[str],
     incarnation: str | None,
     content_hash: str = "h1",
+    carried: Sequence[CarriedObject] = (),
 ) -> Document:
     doc = reg.get(doc_id)
     return reg.mark_indexed(
@@ -86,7 +94,8 @@ def _mark_indexed(
         parse_seconds=0.1,
         built_roles=built_roles,
         incarnation=incarnation,
-    )
+        carried=carried,
+    ).document
 
 
 def _ingest(reg: Registry, doc_id: str, content_hash: str = "h1") -> int:
@@ -213,6 +222,58 @@ def _mark_indexed_unchecked(
         built_roles=("public",),
         incarnation=incarnation,
     )
+
+
+def _carried(name: str, content_hash: str = "a1") -> CarriedObject:
+    return CarriedObject(
+        key=name, content_hash=content_hash, size_bytes=5, title=name, declared_type="text/plain"
+    )
+
+
+def test_what_a_version_carried_is_registered_in_its_commit(registry: Registry) -> None:
+    """The children are listed the moment the container is indexed, under the roles
+    it is served with: roles narrowed while it was built never reach a child."""
+    parent = _register(registry, "mail.eml", roles=("hr", "public")).document
+    claimed = registry.mark_processing(parent.id)
+    version = registry.next_version(parent.id)
+    _register(registry, "mail.eml", roles=("hr",))  # narrowed mid-build
+
+    served = _mark_indexed(
+        registry,
+        parent.id,
+        version,
+        built_roles=claimed.roles,
+        incarnation=claimed.incarnation,
+        carried=[_carried("a.txt"), _carried("b.pdf", "b1")],
+    )
+
+    assert served.status == "indexed" and served.served_roles == ("hr",)
+    children = sorted(registry.children(parent.id), key=lambda d: d.key)
+    assert [(c.key, c.status, c.roles, c.content_hash, c.declared_type) for c in children] == [
+        ("mail.eml#a.txt", "queued", ("hr",), "a1", "text/plain"),
+        ("mail.eml#b.pdf", "queued", ("hr",), "b1", "text/plain"),
+    ]
+    assert registry.list_documents(readable_by=frozenset({"public"})) == []
+
+
+def test_an_attempt_that_loses_registers_nothing_it_carried(registry: Registry) -> None:
+    parent = _register(registry, "mail.eml").document
+    claimed = registry.mark_processing(parent.id)
+    slow = registry.next_version(parent.id)
+    _ingest(registry, parent.id)  # a newer attempt is served first
+    with pytest.raises(SupersededError):
+        _mark_indexed(
+            registry,
+            parent.id,
+            slow,
+            built_roles=claimed.roles,
+            incarnation=claimed.incarnation,
+            carried=[_carried("late.txt")],
+        )
+    registry.delete(parent.id)
+    with pytest.raises(NotFoundError):
+        _mark_indexed_unchecked(registry, parent.id, slow + 5, claimed.incarnation)
+    assert registry.list_documents() == []
 
 
 def test_versions_never_repeat_for_an_id_after_delete_and_recreate(registry: Registry) -> None:

@@ -50,23 +50,14 @@ def wait_done(client: TestClient, document_id: str, timeout_s: float = 120) -> d
     raise AssertionError(f"document {document_id} not processed within {timeout_s} s")
 
 
-def wait_children(
-    client: TestClient, bucket: str, parent_id: str, count: int, timeout_s: float = 60
-) -> dict[str, dict[str, Any]]:
-    """The parent's attachments by source, once ``count`` of them are listed.
+def listed_children(client: TestClient, bucket: str, parent_id: str) -> dict[str, dict[str, Any]]:
+    """The parent's attachments by source, read once.
 
-    A parent turns ``indexed`` a moment before the attachments it carried are
-    registered, so a listing read right after may not show them yet.
+    They are registered in the commit that marks the parent ``indexed``, so a listing
+    read right after that shows every one of them: no polling.
     """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        listed = client.get("/documents", params={"bucket": bucket}, headers=auth(ADMIN_KEY))
-        children = {
-            d["source"]: d for d in listed.json()["documents"] if d["parent_id"] == parent_id
-        }
-        if len(children) >= count or time.monotonic() > deadline:
-            return children
-        time.sleep(0.2)
+    listed = client.get("/documents", params={"bucket": bucket}, headers=auth(ADMIN_KEY))
+    return {d["source"]: d for d in listed.json()["documents"] if d["parent_id"] == parent_id}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from answer.extractive import NOT_FOUND
 from governance.audit_answers import AuditedAnswers
 from kernel.settings import AuditSettings
 from tests.conftest import ADMIN_KEY, ENG_KEY, HR_KEY, NOBODY_KEY
-from tests.e2e.conftest import auth, upload, wait_children, wait_done
+from tests.e2e.conftest import auth, listed_children, upload, wait_done
 
 pytestmark = pytest.mark.e2e
 
@@ -406,7 +406,7 @@ def test_email_attachments_become_linked_documents(
     parent_id = upload(client, "handbook", "offsite.eml", bytes(msg))["document_id"]
     parent = wait_done(client, parent_id)
     assert (parent["status"], parent["doc_type"], parent["format"]) == ("indexed", "email", "eml")
-    children = list(wait_children(client, "handbook", parent_id, 1).values())
+    children = list(listed_children(client, "handbook", parent_id).values())
     assert [c["source"] for c in children] == ["offsite.eml#agenda.txt"]
     child = wait_done(client, children[0]["document_id"])
     assert child["status"] == "indexed"

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ingest.content_hash import hash_file
 from ingest.folder import ingest_paths, list_files
-from ingest.pipeline import IngestResult, ingest_document, remove_document
+from ingest.pipeline import (
+    IngestResult,
+    Prepared,
+    commit,
+    ingest_document,
+    object_path,
+    prepare,
+    remove_document,
+    write,
+)
 from kernel.errors import InvalidInputError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
@@ -239,3 +250,73 @@ def test_a_digest_registers_its_messages_and_fails_only_as_empty(
     staff = search_filter(Principal.from_key("k", ["staff"]))
     hits = runtime.retriever.retrieve("when do the lockers get emptied", staff, top_k=3)
     assert "Lockers on floor three" in hits[0].text
+
+
+def _mail_with_attachment(body: str, attachment: str, filename: str = "f.txt") -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@x.test", "b@x.test", "Figures"
+    message.set_content(body)
+    message.add_attachment(attachment.encode(), maintype="text", subtype="plain", filename=filename)
+    return message.as_bytes()
+
+
+def test_an_attempt_that_loses_its_race_leaves_the_winners_attachments_alone(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """A slow attempt of an older email commits after a newer one: it is superseded,
+    and neither registers nor writes the attachment it carried, so the child keeps the
+    newer bytes, the hash it was registered with, and is listed with its parent."""
+    folder = tmp_path / "race"
+    folder.mkdir()
+    mail = folder / "figures.eml"
+    mail.write_bytes(_mail_with_attachment("Draft figures attached.", "Revenue was 9."))
+    first = {r.name: r for r in _ingest(runtime, folder, "races", ["staff"])}["figures.eml"]
+    parent_id = next(
+        d.id for d in runtime.registry.list_documents(bucket="races") if d.parent_id is None
+    )
+    mail.write_bytes(_mail_with_attachment("Quarter figures attached.", "Revenue was 10."))
+    runtime.registry.requeue(parent_id)
+    slow = prepare(runtime.ingestion, parent_id)  # parsed this email: "Revenue was 10."
+    assert isinstance(slow, Prepared)
+
+    mail.write_bytes(_mail_with_attachment("Corrected figures attached.", "Revenue was 12."))
+    _ingest(runtime, folder, "races", ["staff"])
+    write(runtime.ingestion, slow)
+    late = commit(runtime.ingestion, slow)
+
+    assert (first.outcome, late.outcome, late.children) == ("indexed", "superseded", ())
+    [child] = runtime.registry.children(parent_id)
+    path = object_path(runtime.ingestion, child)
+    assert path.read_text() == "Revenue was 12."
+    assert runtime.registry.get(child.id).content_hash == hash_file(path)
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve("what was the revenue", staff, top_k=5)
+    assert [h.text for h in hits if "Revenue" in h.text] == ["Revenue was 12."]
+
+
+def test_an_attachment_dropped_from_a_new_version_leaves_the_index(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """The email is the source of truth for what it carries: a file the sender took
+    out of a corrected email is no longer listed, searched or kept on disk."""
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    mail = folder / "plan.eml"
+    mail.write_bytes(_mail_with_attachment("Plan attached.", "The launch codename is Kestrel."))
+    _ingest(runtime, folder, "dropped", ["staff"])
+    [old_child] = [d for d in runtime.registry.list_documents(bucket="dropped") if d.parent_id]
+    old_path = object_path(runtime.ingestion, old_child)
+
+    mail.write_bytes(
+        _mail_with_attachment("Plan attached.", "The launch codename is Osprey.", "plan-v2.txt")
+    )
+    _ingest(runtime, folder, "dropped", ["staff"])
+
+    listed = runtime.registry.list_documents(bucket="dropped")
+    assert sorted(d.key for d in listed) == ["plan.eml", "plan.eml#plan-v2.txt"]
+    assert {d.status for d in listed} == {"indexed"}
+    assert not old_path.exists()
+    staff = search_filter(Principal.from_key("k", ["staff"]))
+    hits = runtime.retriever.retrieve("launch codename", staff, top_k=5)
+    assert "Kestrel" not in " ".join(h.text for h in hits)
+    assert any("Osprey" in h.text for h in hits)
