@@ -149,9 +149,11 @@ def test_a_bare_heading_is_quoted_only_when_no_sentence_answers() -> None:
     assert [s.text for s in _select(QUESTION, [headed])] == [
         "Full-time employees receive twenty vacation days per year."
     ]
-    # a page that holds nothing but a short line (a slide title, an OCR'd page)
+    # a page that holds nothing but a short line (a slide title, an OCR'd page); asked
+    # "how many", the heading would state no number (see the asked-value test below)
     alone = _chunk("alone", "Vacation days\n\nSee the office map.")
-    assert [s.text for s in _select(QUESTION, [alone])] == ["Vacation days"]
+    question = "Which rules apply to vacation days?"
+    assert [s.text for s in _select(question, [alone])] == ["Vacation days"]
 
 
 def test_a_lead_in_is_quoted_with_its_items_as_one_unit() -> None:
@@ -197,3 +199,24 @@ def test_a_table_chunk_is_read_row_by_row_with_its_header() -> None:
         [row, "Item: Office chair; Owner: Facilities; Replaced: every eight years"]
     ]
     assert [(s.text, s.chunk.chunk_id) for s in chosen] == [(row, "assets")]
+
+
+def test_an_on_topic_unit_without_the_value_asked_for_is_no_answer() -> None:
+    """Issue 15: "How often must passwords be changed?" was answered with a password length.
+
+    The unit is on topic and shares the question's words, so it passes both thresholds;
+    "how often" asks for a frequency, and it states none.
+    """
+    question = "How often is a laptop replaced?"
+    desk = "A laptop is replaced by the IT desk."
+    assert _select(question, [_chunk("desk", desk)]) == []
+
+
+def test_the_quote_that_states_the_value_asked_for_leads() -> None:
+    """The closest unit names who replaces a laptop; the one that says how often leads."""
+    question = "How often is a laptop replaced?"
+    desk = "A laptop is replaced by the IT desk."
+    every = "A laptop is replaced every three years by the office."
+    chosen = _select(question, [_chunk("desk", desk), _chunk("every", every)])
+    assert [s.text for s in chosen] == [every, desk]
+    assert chosen[0].relevance < chosen[1].relevance
