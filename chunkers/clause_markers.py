@@ -3,7 +3,8 @@
 What a marker is (the grammar: "Article IV", "Section 5", "Sec. 5", "§ 7", "12.",
 "3.1", "4)", "(a)", "(iv)", "(A)", "(1)") is ``text.clauses``'s; this module
 adds what the chunker needs on top. Ranks only need to compare (lower is outer):
-Article 1; Section N.M 1 + depth; numbered 2 + depth; (a) 10; (i) 11; (A) 12; (1) 13.
+Part/Book/Volume 0.5; Article 1; Section N.M 1 + depth; numbered 2 + depth;
+(a) 10; (i) 11; (A) 12; (1) 13.
 
 "(i)" is a letter after "(h)" and a Roman numeral otherwise; "(v)", "(x)", "(c)"...
 are Roman numerals only right after their predecessor ("(iv)" before "(v)").
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 
 from text.clauses import is_roman, is_title_case, read_clause_marker, roman_value
 
+#: A Part, Book or Volume contains the Articles after it, as parsing nests them.
+DIVISION_RANK = 0.5
 LETTER_RANK = 10.0
 ROMAN_RANK = 11.0
 UPPER_RANK = 12.0
@@ -48,7 +51,8 @@ def read_marker(
     if found is None:
         return None
     if found.kind == "article":
-        return ClauseMarker(1.0, f"{found.word.title()} {found.number}", found.end)
+        rank = DIVISION_RANK if found.is_division else 1.0
+        return ClauseMarker(rank, f"{found.word.title()} {found.number}", found.end)
     if found.kind == "section":
         return ClauseMarker(1.0 + len(found.parts), f"Section {found.number}", found.end)
     if found.kind == "number":

@@ -2,7 +2,9 @@
 
 A marker opens a line, a heading or a clause:
 
-- ``article``: "Article IV", "ARTICLE 2", "Part 3", "Chapter 1";
+- ``article``: "Article IV", "ARTICLE 2", "Chapter 1", and the divisions of a whole
+  work above its chapters (:attr:`ClauseMarker.is_division`): "Part 3", "BOOK ONE:
+  1805", "Volume II", "Book the First";
 - ``section``: "Section 4.2", "Sec. 5", "Clause 7", "§ 7", "§§ 12";
 - ``number``: "12.", "4)", "3.1", "3.1.2";
 - ``item``: "(a)", "(iv)", "(A)", "(1)", and bare "a)", "iv)", "A)", "1)".
@@ -11,7 +13,10 @@ Guards against ordinary sentences: a number or a Section/Article must be followe
 by a capital letter, an opening quote or bracket, a separator (Article/Section
 only), or the end of the line, so "Section 5 shall survive", "2.5 hours" and "12
 months" that a hard wrap put at a line start are no clause starts; a plain "12"
-needs its "." or ")". A bare item is one letter, a Roman numeral or a number, so
+needs its "." or ")". A named heading (Article, Chapter, Book, Part, Volume) is
+numbered by digits, a Roman numeral or a number word up to twenty ("ONE",
+"Twelve", "FIRST", "the Second"), so "Part One" and "CHAPTER TWELVE" are read
+and "Book of Common Prayer" is not. A bare item is one letter, a Roman numeral or a number, so
 "etc) and" at the start of a wrapped line is no item.
 
 Inside a line (:data:`INLINE_NUMBER`) only dotted numbers and "3." count, and
@@ -37,10 +42,62 @@ BULLET_LINE: Final = re.compile(r"([-*\u2022\u2023\u25e6\u2013\u2014])\s+\S")
 _HEAD_END = r"(?=\s*$|\s*[.:\-\u2013\u2014]|\s+[A-Z(\"'\u201c\u2018])"
 _OPENS_BODY = r"\s+[A-Z(\"'\u201c\u2018]"
 _BODY_START = rf"(?={_OPENS_BODY}|\s*$)"
+_CARDINALS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
+# Upper or title case, as a heading writes them; an ordinal may follow "the" ("Book the First").
+_NUMBER_WORDS = "|".join(
+    [
+        *(f"{w.upper()}|{w.title()}" for w in _CARDINALS),
+        *(f"(?:(?:THE|The|the)\\s+)?(?:{w.upper()}|{w.title()})" for w in _ORDINALS),
+    ]
+)
 _DOTTED = r"\d{1,3}(?:\.\d{1,3})+"
-_ARTICLE_WORDS = r"ARTICLE|Article|PART|Part|CHAPTER|Chapter"
+_DIVISION_WORDS = r"BOOK|Book|VOLUME|Volume|PART|Part"
+_ARTICLE_WORDS = rf"ARTICLE|Article|CHAPTER|Chapter|{_DIVISION_WORDS}"
 _SECTION_WORDS = r"SECTION|Section|SEC\.|Sec\.|CLAUSE|Clause|\u00a7{1,2}"
-_ARTICLE = rf"({_ARTICLE_WORDS})\s+(\d{{1,3}}|[IVXLCDM]{{1,7}})\b{_HEAD_END}"
+_ARTICLE = rf"({_ARTICLE_WORDS})\s+(\d{{1,3}}|[IVXLCDM]{{1,7}}|{_NUMBER_WORDS})\b{_HEAD_END}"
 _SECTION = rf"({_SECTION_WORDS})\s*(\d{{1,3}}(?:\.\d{{1,3}})*)\b{_HEAD_END}"
 _NUMBER = rf"({_DOTTED})\.?{_BODY_START}|(\d{{1,3}})[.)]{_BODY_START}"
 _ITEM = r"(?:\(([a-z]{1,4}|[A-Z]|\d{1,2})\)|([a-z]|[ivx]{2,4}|[A-Z]|\d{1,2})\))(?=\s|$)"
@@ -57,6 +114,8 @@ CLAUSE_LINE: Final = re.compile(rf"(?m)^[ \t]*(?={_ARTICLE}|{_SECTION}|{_NUMBER}
 INLINE_NUMBER: Final = re.compile(
     rf"(?<=\s)(?:(?P<dotted>{_DOTTED})\.?|(?P<plain>\d{{1,3}})\.)(?={_OPENS_BODY})"
 )
+#: The words naming a division above chapters (lower case), see :attr:`ClauseMarker.is_division`.
+DIVISION_WORDS: Final = frozenset(_DIVISION_WORDS.lower().split("|"))
 #: Words a title leaves in lower case.
 TITLE_MINOR_WORDS: Final = frozenset(
     ["a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]
@@ -76,6 +135,13 @@ class ClauseMarker:
     word: str
     number: str
     end: int
+
+    @property
+    def is_division(self) -> bool:
+        """Whether this names a division of a whole work that holds chapters: a Book, a
+        Part, a Volume. Readers rank it above Chapter and Article; in a legal text a
+        "Part" holds Articles the same way."""
+        return self.kind == "article" and self.word.lower() in DIVISION_WORDS
 
     @property
     def parts(self) -> tuple[str, ...]:

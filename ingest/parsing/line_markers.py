@@ -9,7 +9,8 @@ The grammar (what a marker is, with its guards against "2.5 hours" or "12
 months" that a hard wrap put at the start of a line) is ``text.clauses``'s, the
 same the legal chunker reads; parsing only needs the family and the depth:
 
-- ``article``: "Article 3", "ARTICLE IV", "Part 2", "Chapter 1".
+- ``article``: "Article 3", "ARTICLE IV", "Chapter 1", and the divisions above
+  chapters (``division``): "Part 2", "BOOK ONE: 1805", "Volume II".
 - ``section``: "Section 4.2", "Sec. 4", "Clause 7", "§ 5".
 - ``number``: "2.", "2)", "2.1", "2.1.3".
 - ``item``: "(a)", "(iv)", "(A)", "(1)", "a)", "1)"; with text after it on the line.
@@ -39,13 +40,17 @@ class LineMarker:
     """A marker at the start of a line: its family, its number, where it ends.
 
     ``parts`` are the number's components for ``number`` and ``section`` ("4.2"
-    gives ``("4", "2")``), one for ``article``, none for ``item``.
+    gives ``("4", "2")``), one for ``article``, none for ``item``. ``word`` names an
+    article or a section ("BOOK", "Chapter", "Sec."); ``division`` says it is a
+    Book, Part or Volume, above chapters.
     """
 
     family: MarkerFamily
     number: str
     parts: tuple[str, ...]
     end: int
+    word: str = ""
+    division: bool = False
 
 
 def read_line_marker(line: str) -> LineMarker | None:
@@ -53,7 +58,9 @@ def read_line_marker(line: str) -> LineMarker | None:
     found = read_clause_marker(line)
     if found is None or (found.kind == "item" and not line[found.end :].strip()):
         return None
-    return LineMarker(found.kind, found.number, found.parts, found.end)
+    return LineMarker(
+        found.kind, found.number, found.parts, found.end, found.word, found.is_division
+    )
 
 
 def is_heading_line(line: str, marker: LineMarker) -> bool:
@@ -68,7 +75,7 @@ def is_heading_line(line: str, marker: LineMarker) -> bool:
         len(words) > _MAX_CAPTION_WORDS
         or "\n" in caption
         or caption[-1] in ".;:,"
-        or not caption[0].isupper()
+        or not (caption[0].isupper() or (marker.division and caption[0].isdigit()))
         or (len(words) > 1 and words[-1].lower() in TITLE_MINOR_WORDS)
     ):
         return False

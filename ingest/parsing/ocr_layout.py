@@ -16,9 +16,14 @@ and line) is read directly:
   ``text_layout.starts_paragraph``) opens a paragraph, since tesseract often runs
   a list together.
 
-Lines are joined with a space, as the plain-text reader joins wrapped lines; a
-word split by a hyphen at a line end is joined again when the next line goes on
-in lower case ("docu-" / "ment"), so the index sees the word.
+Lines are joined with a space, as the plain-text reader joins wrapped lines. A
+word split by a hyphen at a line end stays "docu- ment" here: whether it is one
+word, a compound ("right-" / "hand") or a suspended hyphen ("pre-" / "and
+post-war") is for ``line_hyphens`` to decide, on the evidence of the whole
+document and the word list, as it does for a PDF's text layer (issue 19). Joining
+every such break here too fused compounds: on 24 OCR'd pages of the Octave manual
+"righthand", "commandline", "octfile"; that rule is gone. A picture's OCR text
+is mended by the parser (PDFs and images) or by ``slide_pictures`` (PPTX).
 """
 
 from __future__ import annotations
@@ -81,12 +86,4 @@ def _lines(words: Words) -> list[tuple[tuple[object, ...], str]]:
 
 
 def _join_lines(lines: list[str]) -> str:
-    text = lines[0]
-    for line in lines[1:]:
-        text = text[:-1] + line if _hyphenated(text, line) else f"{text} {line}"
-    return text
-
-
-def _hyphenated(text: str, line: str) -> bool:
-    """``text`` ends in a word cut by a hyphen and ``line`` carries on with the rest of it."""
-    return len(text) >= 2 and text[-1] == "-" and text[-2].isalpha() and line[:1].islower()
+    return " ".join(lines)

@@ -9,12 +9,13 @@ readers, never at module import.
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.documents import Element, ParsedDocument
 from kernel.errors import (
@@ -48,6 +49,11 @@ from .structured import json_elements, jsonl_elements, xml_elements, yaml_elemen
 from .text_headings import mark_text_headings
 from .text_layout import group_paragraphs
 from .zip_archive import parse_zip
+
+if TYPE_CHECKING:
+    from pptx.presentation import Presentation as PptxPresentation
+
+log = logging.getLogger(__name__)
 
 _LANGUAGES = ["eng"]
 
@@ -133,10 +139,26 @@ def read_pptx(source: Source) -> ParsedDocument:
         infer_table_structure=True,
     )
     elements = convert_elements(raw)
-    if source.ocr:
-        elements = with_picture_slides(elements, source.path, languages=source.ocr_languages)
-    elements = _with_notes(elements, _slide_notes(source))
+    deck = _open_deck(source)
+    if deck is not None:
+        if source.ocr:
+            elements = with_picture_slides(elements, deck, languages=source.ocr_languages)
+        elements = _with_notes(elements, _slide_notes(deck))
     return _document(source, elements, title=_zip_title(source))
+
+
+def _open_deck(source: Source) -> PptxPresentation | None:
+    """The deck as python-pptx reads it, opened once for its notes and its pictures;
+    None when python-pptx cannot (unstructured read it, and both are extras)."""
+    from pptx import Presentation
+
+    try:
+        return Presentation(str(source.path))
+    except Exception:  # noqa: BLE001 - notes and pictures are extra; the deck stays read
+        log.warning(
+            "notes and slide pictures of %s not read: python-pptx cannot open it", source.path.name
+        )
+        return None
 
 
 def read_spreadsheet(source: Source) -> ParsedDocument:
@@ -376,14 +398,11 @@ def _zip_title(source: Source) -> str | None:
         return None
 
 
-def _slide_notes(source: Source) -> dict[int, str]:
+def _slide_notes(deck: PptxPresentation) -> dict[int, str]:
     """Speaker notes by slide number, read with python-pptx (unstructured mixes them into text)."""
-    from pptx import Presentation
-
     notes: dict[int, str] = {}
     try:
-        presentation = Presentation(str(source.path))
-        for number, slide in enumerate(presentation.slides, start=1):
+        for number, slide in enumerate(deck.slides, start=1):
             if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
                 text = slide.notes_slide.notes_text_frame.text.strip()
                 if text:

@@ -12,6 +12,10 @@ is decoration far more often than content, and OCR costs 0.1 to 2 s a picture.
 Pictures too small to hold a line of text, too large to decode safely, or in a
 format Pillow cannot read (WMF/EMF) are skipped; so is the whole step when the
 operator turned OCR off. At most :data:`MAX_PICTURES` pictures are read a deck.
+
+OCR leaves a word broken at a line end as "docu- ment"; the parser mends that only
+for PDFs and pictures, so the OCR'd text of a deck is mended here
+(:mod:`.line_hyphens`), with the whole deck's words as evidence.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ import logging
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from kernel.documents import Element
 from kernel.errors import CorruptDocumentError
 
 from .image_modes import for_ocr
 from .images import MAX_IMAGE_PIXELS
+from .line_hyphens import mend_line_breaks
 from .ocr import ocr_image
 from .text_quality import has_text
+
+if TYPE_CHECKING:
+    from pptx.presentation import Presentation as PptxPresentation
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +49,18 @@ _MIN_HEIGHT: Final[int] = 24
 
 
 def with_picture_slides(
-    elements: Sequence[Element], path: Path, *, languages: Sequence[str]
+    elements: Sequence[Element], deck: PptxPresentation, *, languages: Sequence[str]
 ) -> list[Element]:
     """``elements`` (a deck read by unstructured, ``page`` = slide number) with the
-    OCR'd text of each picture-only slide put in its place, between page breaks."""
-    from pptx import Presentation
+    OCR'd text of each picture-only slide put in its place, between page breaks.
 
+    ``deck`` is the deck python-pptx opened (the reader opens it once, for the
+    speaker notes too)."""
     with_text = {e.page for e in elements if e.page is not None and e.kind != "page_break"}
     try:
-        slides = list(Presentation(str(path)).slides)
+        slides = list(deck.slides)
     except Exception:  # noqa: BLE001 - unstructured read the deck; its pictures are extra
-        log.warning("slide pictures of %s not read: python-pptx cannot open it", path.name)
+        log.warning("slide pictures not read: python-pptx cannot list the slides")
         return list(elements)
     read: dict[int, list[Element]] = {}
     budget = MAX_PICTURES
@@ -72,7 +81,18 @@ def with_picture_slides(
                     for e in found
                     if has_text(e.text)
                 )
-    return _placed(list(elements), {n: found for n, found in read.items() if found})
+    return _placed(list(elements), _mended(elements, read))
+
+
+def _mended(
+    elements: Sequence[Element], read: dict[int, list[Element]]
+) -> dict[int, list[Element]]:
+    """The OCR'd text with words broken at line ends made whole (:mod:`.line_hyphens`),
+    on the evidence of the whole deck: the parser mends PDFs and pictures, not decks,
+    and OCR leaves "docu- ment" for that rule to decide."""
+    pictures = [e for found in read.values() for e in found]
+    mended = iter(mend_line_breaks([*elements, *pictures])[len(elements) :])
+    return {n: [next(mended) for _ in found] for n, found in read.items() if found}
 
 
 def _picture_blobs(shapes: Any) -> Iterator[bytes]:

@@ -171,6 +171,29 @@ def test_article_and_section_headings_nest_numbered_clauses() -> None:
     assert "(a) This survives termination." in drafts[0].text
 
 
+def test_a_part_contains_the_articles_after_it() -> None:
+    """A statute's PART holds its Articles in the chunk paths, as parsing nests them."""
+    doc = ParsedDocument(
+        "txt",
+        (
+            Element("title", "PART 1 - GENERAL", page=1),
+            Element("title", "ARTICLE I - SCOPE", page=1),
+            Element("text", "Section 1.1 Scope. This code applies to every member.", page=1),
+            Element("title", "ARTICLE II - TERMS", page=1),
+            Element("text", "Section 2.1 Terms. Words have their plain meaning.", page=1),
+            Element("title", "PART 2 - DUTIES", page=2),
+            Element("title", "ARTICLE III - CARE", page=2),
+            Element("text", "Section 3.1 Care. Members act with care.", page=2),
+        ),
+    )
+    drafts = legal_chunks(doc, WhitespaceTokenCounterDouble(254))
+    assert [d.section for d in drafts] == [
+        "PART 1 - GENERAL > ARTICLE I - SCOPE > Section 1.1 Scope",
+        "PART 1 - GENERAL > ARTICLE II - TERMS > Section 2.1 Terms",
+        "PART 2 - DUTIES > ARTICLE III - CARE > Section 3.1 Care",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "number", "rank"),
     [
@@ -179,6 +202,8 @@ def test_article_and_section_headings_nest_numbered_clauses() -> None:
         ("3.1.2 Limitation of Liability: The", "3.1.2", 5.0),
         ("4) The Supplier", "4", 3.0),
         ("ARTICLE II - PAYMENT", "Article II", 1.0),
+        ("PART 2 - OBLIGATIONS", "Part 2", 0.5),
+        ("Book the First", "Book the First", 0.5),
         ("Section 7. Term", "Section 7", 2.0),
         ("\u00a7 9 Liability", "Section 9", 2.0),
         ("Sec. 8 Notices", "Section 8", 2.0),

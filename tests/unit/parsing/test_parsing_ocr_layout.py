@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from ingest.parsing.line_hyphens import mend_line_breaks
 from ingest.parsing.ocr_layout import ocr_paragraphs
+from kernel.documents import Element
 
 pytestmark = pytest.mark.unit
 
@@ -90,9 +92,26 @@ def test_list_items_run_together_by_tesseract_are_kept_apart() -> None:
     ]
 
 
-def test_a_word_cut_by_a_hyphen_at_a_line_end_is_joined_again() -> None:
+def test_a_word_cut_by_a_hyphen_at_a_line_end_is_left_for_line_hyphens() -> None:
     words = table([(1, 1, "Payments are made by bank trans-"), (1, 1, "fer or by card. Self-")])
-    assert ocr_paragraphs(words) == ["Payments are made by bank transfer or by card. Self-"]
+    assert ocr_paragraphs(words) == ["Payments are made by bank trans- fer or by card. Self-"]
+
+
+def test_line_hyphens_then_joins_words_and_keeps_compounds_whole() -> None:
+    # From the OCR of the Octave manual: TeX broke "right-hand" at its own hyphen.
+    words = table(
+        [
+            (1, 1, "The command on the right-"),
+            (1, 1, "hand side is read first, and the trans-"),
+            (1, 1, "fer of the right-hand value follows."),
+        ]
+    )
+    elements = [Element("text", text) for text in ocr_paragraphs(words)]
+    mended = mend_line_breaks(elements, dictionary=frozenset({"transfer"}))
+    assert [e.text for e in mended] == [
+        "The command on the right-hand side is read first, and the transfer of the"
+        " right-hand value follows."
+    ]
 
 
 def test_a_hyphen_before_a_capital_or_a_number_stays() -> None:

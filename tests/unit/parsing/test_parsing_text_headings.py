@@ -109,3 +109,93 @@ def test_elements_without_numbering_pass_through() -> None:
         Element("table", "a | b", rows=(("a", "b"),)),
     ]
     assert mark_text_headings(elements) == elements
+
+
+def test_a_novels_chapters_sit_under_their_book_and_its_contents_stay_a_list() -> None:
+    body = "It was in July, 1805, and the speaker was Anna Pavlovna Scherer."
+    assert settled(
+        ("title", "CONTENTS"),
+        ("list_item", "BOOK ONE: 1805"),
+        ("title", "CHAPTER I"),
+        ("title", "CHAPTER II"),
+        ("title", "BOOK TWO: 1805"),
+        ("title", "CHAPTER I"),
+        ("title", "BOOK ONE: 1805"),
+        ("title", "CHAPTER I"),
+        ("text", body),
+        ("title", "CHAPTER II"),
+        ("text", body),
+        ("title", "BOOK TWO: 1805"),
+        ("title", "CHAPTER I"),
+        ("text", body),
+    ) == [
+        ("title", None, "CONTENTS", {}),
+        ("list_item", None, "BOOK ONE: 1805", {}),
+        ("list_item", None, "CHAPTER I", {}),
+        ("list_item", None, "CHAPTER II", {}),
+        ("list_item", None, "BOOK TWO: 1805", {}),
+        ("list_item", None, "CHAPTER I", {}),
+        ("title", 1, "BOOK ONE: 1805", {"numbering": "BOOK ONE"}),
+        ("title", 2, "CHAPTER I", {"numbering": "CHAPTER I"}),
+        ("text", None, body, {}),
+        ("title", 2, "CHAPTER II", {"numbering": "CHAPTER II"}),
+        ("text", None, body, {}),
+        ("title", 1, "BOOK TWO: 1805", {"numbering": "BOOK TWO"}),
+        ("title", 2, "CHAPTER I", {"numbering": "CHAPTER I"}),
+        ("text", None, body, {}),
+    ]
+
+
+def test_the_division_named_first_contains_the_other() -> None:
+    body = "Until 1878, Alexey Fyodorovich Karamazov was the third son."
+    assert [
+        (level, text)
+        for _, level, text, _ in settled(
+            ("title", "PART I"),
+            ("title", "Book I. The History of a Family"),
+            ("title", "Chapter I. Fyodor Pavlovitch Karamazov"),
+            ("text", body),
+            ("title", "Book II. An Unfortunate Gathering"),
+            ("title", "Chapter I. They Arrive at the Monastery"),
+            ("text", body),
+            ("title", "PART II"),
+            ("title", "Book IV. Lacerations"),
+            ("text", body),
+        )
+    ] == [
+        (1, "PART I"),
+        (2, "Book I. The History of a Family"),
+        (3, "Chapter I. Fyodor Pavlovitch Karamazov"),
+        (None, body),
+        (2, "Book II. An Unfortunate Gathering"),
+        (3, "Chapter I. They Arrive at the Monastery"),
+        (None, body),
+        (1, "PART II"),
+        (2, "Book IV. Lacerations"),
+        (None, body),
+    ]
+
+
+def test_a_part_of_a_statute_contains_its_articles_and_sections() -> None:
+    assert [
+        (level, text)
+        for _, level, text, _ in settled(
+            ("title", "PART 1 - GENERAL PROVISIONS"),
+            ("title", "Article 1 Scope"),
+            ("text", "This Regulation applies to processing of personal data."),
+            ("title", "Section 1.1 Definitions"),
+            ("text", "Terms have the meanings given below."),
+            ("title", "PART 2 - REMEDIES"),
+            ("title", "Article 2 Complaints"),
+            ("text", "Every data subject may lodge a complaint."),
+        )
+    ] == [
+        (1, "PART 1 - GENERAL PROVISIONS"),
+        (2, "Article 1 Scope"),
+        (None, "This Regulation applies to processing of personal data."),
+        (3, "Section 1.1 Definitions"),
+        (None, "Terms have the meanings given below."),
+        (1, "PART 2 - REMEDIES"),
+        (2, "Article 2 Complaints"),
+        (None, "Every data subject may lodge a complaint."),
+    ]

@@ -22,6 +22,11 @@ pytestmark = pytest.mark.unit
         ("Article IV Definitions", "article", "Article", "IV", ("IV",)),
         ("ARTICLE 2 - PAYMENT", "article", "ARTICLE", "2", ("2",)),
         ("Part 3", "article", "Part", "3", ("3",)),
+        ("BOOK ONE: 1805", "article", "BOOK", "ONE", ("ONE",)),
+        ("Book the First\u2014Recalled to Life", "article", "Book", "the First", ("the First",)),
+        ("VOLUME II", "article", "VOLUME", "II", ("II",)),
+        ("PART FOURTEEN", "article", "PART", "FOURTEEN", ("FOURTEEN",)),
+        ("CHAPTER TWELVE", "article", "CHAPTER", "TWELVE", ("TWELVE",)),
         ("Chapter 1: Scope", "article", "Chapter", "1", ("1",)),
         ("Section 4.2 Fees", "section", "Section", "4.2", ("4", "2")),
         ("Sec. 5 Term", "section", "Sec.", "5", ("5",)),
@@ -64,6 +69,9 @@ def test_the_marker_end_is_where_the_text_goes_on() -> None:
         "12 Months",  # a plain number needs its "." or ")"
         "Section 5 shall survive termination",  # a reference, not a heading
         "Article 3 of the treaty",
+        "Book of Common Prayer",  # a division needs its number
+        "Part one of the plan",  # a number word is upper or title case, before a heading
+        "Book Two tickets today",
         "etc) and the rest",  # a bare item is one letter or a Roman numeral
         "(see below) for details",
         "The parties agree.",
@@ -113,3 +121,20 @@ def test_number_parts(number: str, parts: tuple[int, ...] | None) -> None:
 
 def test_roman_values() -> None:
     assert [roman_value(n) for n in ("i", "iv", "ix", "xiv", "mcm")] == [1, 4, 9, 14, 1900]
+
+
+@pytest.mark.parametrize(
+    ("line", "division"),
+    [
+        ("BOOK ONE: 1805", True),
+        ("Part II", True),
+        ("Volume 3", True),
+        ("CHAPTER I", False),
+        ("Article IV", False),
+        ("Section 4", False),
+        ("1. Definitions", False),
+    ],
+)
+def test_books_parts_and_volumes_are_divisions_above_chapters(line: str, division: bool) -> None:
+    marker = read_clause_marker(line)
+    assert marker is not None and marker.is_division is division
