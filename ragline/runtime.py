@@ -111,7 +111,9 @@ class Runtime:
         self.registry.close()
 
 
-def open_index(settings: Settings, dim: int) -> ChunkIndex:
+def open_index(settings: Settings, dim: int, *, optimize_on_close: bool = True) -> ChunkIndex:
+    """The configured index, ready; an embedded one optimises what this process wrote
+    when it closes, unless ``optimize_on_close`` is off (a server: see ``EdgeIndex``)."""
     q = settings.qdrant
     if q.url:
         from retrieval.index.client import from_url
@@ -125,7 +127,7 @@ def open_index(settings: Settings, dim: int) -> ChunkIndex:
         from retrieval.index.edge import EdgeIndex
 
         settings.index_path.parent.mkdir(parents=True, exist_ok=True)
-        index = EdgeIndex(settings.index_path, dim)
+        index = EdgeIndex(settings.index_path, dim, optimize_on_close=optimize_on_close)
     index.ensure_ready()
     return index
 
@@ -150,8 +152,14 @@ def open_registry(settings: Settings) -> Registry:
     return Registry(settings.registry_url)
 
 
-def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Runtime:
+def open_runtime(
+    settings: Settings, *, dense: DenseEncoder | None = None, serving: bool = False
+) -> Runtime:
     """Open every component; ``dense`` lets tests share one loaded model across runtimes.
+
+    ``serving``: the process answers requests, so it must stop within a supervisor's
+    grace period; its embedded index is not optimised at close (which can take minutes
+    and holds the process), only at the next open, before requests are taken.
 
     Everything under the data directory holds document text of every role (the
     registry, the queue, the index, uploaded objects, parsing scratch), so this
@@ -168,7 +176,7 @@ def open_runtime(settings: Settings, *, dense: DenseEncoder | None = None) -> Ru
     registry = open_registry(settings)
     try:
         dense = dense or open_dense_encoder(settings.models)
-        index = open_index(settings, dense.dim)
+        index = open_index(settings, dense.dim, optimize_on_close=not serving)
     except BaseException:
         registry.close()
         raise

@@ -59,7 +59,7 @@ def open_services(
     """
     ensure_local_key(settings)
     ensure_logging(settings)
-    runtime = open_runtime(settings, dense=dense)
+    runtime = open_runtime(settings, dense=dense, serving=True)
     record_configuration(runtime.audit, settings)
     celery = create_celery(settings)
     workers: EmbeddedWorkers | None = None
