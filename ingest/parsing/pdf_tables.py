@@ -93,6 +93,7 @@ _NUMERIC = re.compile(
 _CAPTION = re.compile(r"^(?:Table|TABLE|Tabla|Tableau|Tabelle)\s+[\w.-]+")
 _NOTE = re.compile(r"^(?:Source|Sources|Note|Notes|Fuente|Quelle)s?\s*:", re.IGNORECASE)
 _SIGN = re.compile(r"^[$€£¥%]$")
+_CJK_SENTENCE_END = re.compile(r"[。！？][」』）]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,20 +372,39 @@ def _fits(line: Line, columns: Sequence[_Column], *, strict: bool = True) -> boo
     """Each cell of the line sits over one column or a gutter: a label, not prose.
 
     Above the table (``strict``) a cell may pass its column's edges by a few font
-    sizes (a label wider than the numbers under it), not run on across the
-    gutter: that is a headnote. Inside it, a wrapped row label may reach into the
-    gutter as long as it stays clear of the next column.
+    sizes (a label wider than the numbers under it, a group label set further
+    left than the row labels under it: a balance sheet's "資産の部" over
+    "流動資産" over "現金及び預金"), not run on across the gutter: that is a
+    headnote. A line with one label over each column right of the corner is
+    column names, however far the labels reach into the gutters (period names
+    centred over right-aligned amounts). A line ending a Japanese sentence
+    (``。``) is the paragraph above, not a label. Inside the table, a wrapped row
+    label may reach into the gutter as long as it stays clear of the next column.
     """
-    outside = line.x0 < columns[0].x0 - line.size or line.x1 > columns[-1].x1 + line.size
-    if strict and outside:
-        return False
     slack = 4 * line.size
-    for cell in _cells(line):
+    outside = line.x0 < columns[0].x0 - slack or line.x1 > columns[-1].x1 + line.size
+    if strict and (outside or _CJK_SENTENCE_END.search(line.text)):
+        return False
+    cells = _cells(line)
+    names_columns = strict and _names_each_value_column(cells, columns)
+    for cell in cells:
         x0, x1 = cell[0].x0, cell[-1].x1
         over = [c for c in columns if x0 < c.x1 and x1 > c.x0]
         if len(over) > 1:
             return False
-        if strict and over and (x0 < over[0].x0 - slack or x1 > over[0].x1 + slack):
+        beyond = bool(over) and (x0 < over[0].x0 - slack or x1 > over[0].x1 + slack)
+        if strict and beyond and not names_columns:
+            return False
+    return True
+
+
+def _names_each_value_column(cells: Sequence[Sequence[Word]], columns: Sequence[_Column]) -> bool:
+    """One cell over each column right of the corner, in order, and over no other."""
+    if len(cells) != len(columns) - 1:
+        return False
+    for cell, column in zip(cells, columns[1:], strict=True):
+        over = [c for c in columns if cell[0].x0 < c.x1 and cell[-1].x1 > c.x0]
+        if over != [column]:
             return False
     return True
 

@@ -20,6 +20,7 @@ from kernel.errors import CorruptDocumentError, EmptyDocumentError
 from . import unstructured_runtime
 from .archives import check_expansion, open_zip
 from .bounded_elements import bound_elements
+from .cjk_lines import join_cjk_lines
 from .detect import detect
 from .formats import IMAGE_FORMATS, SPREADSHEET_FORMATS, ZIP_FORMATS, display_name
 from .ligatures import spell_out_ligatures
@@ -117,12 +118,13 @@ def _finished(document: ParsedDocument) -> ParsedDocument:
 
     The title comes from the first top heading; the bound (``bounded_elements``)
     cuts over-long paragraphs and cells so nothing downstream gets a megabyte.
-    Ligatures of a PDF's text layer are spelled out, and words a PDF or a scan
-    hyphenated at a line end made whole (:mod:`.ligatures`, :mod:`.line_hyphens`),
+    Ligatures of a PDF's text layer are spelled out, words a PDF or a scan
+    hyphenated at a line end made whole, and Chinese and Japanese paragraphs cut
+    into lines joined (:mod:`.ligatures`, :mod:`.line_hyphens`, :mod:`.cjk_lines`),
     first, so the title and the bound see the words as written.
     """
     if document.format == "pdf" or document.format in IMAGE_FORMATS:
-        elements = mend_line_breaks(spell_out_ligatures(document.elements))
+        elements = join_cjk_lines(mend_line_breaks(spell_out_ligatures(document.elements)))
         document = replace(document, elements=tuple(elements))
     has_content = any(e.text.strip() for e in document.elements) or document.attachments
     if not has_content:

@@ -156,3 +156,45 @@ def test_the_table_takes_the_place_of_the_lines_it_was_read_from(tmp_path: Path)
     assert intro.text == "Donations in October."
     assert table.kind == "table"
     assert table.rows == (("Name", "Date", "Type", "Amount"), *rows)
+
+
+def test_a_balance_sheet_with_outdented_group_labels_and_wide_period_names_is_a_table() -> None:
+    """A Japanese balance sheet: group labels ("資産の部", "流動資産") set left of the
+    row labels under them, and period names centred over right-aligned amounts,
+    reaching further into the gutters than a few font sizes."""
+    lines = _page(
+        [
+            [(63, "時価を記載しております。")],
+            [(335, "前連結会計年度"), (460, "当連結会計年度")],
+            [(320, "(平成28年3月31日)"), (445, "(平成29年3月31日)")],
+            [(63, "資産の部")],
+            [(76, "流動資産")],
+            [(88, "現金及び預金"), (370, "46,741"), (495, "26,137")],
+            [(88, "有価証券"), (375, "2,201"), (510, "100")],
+            [(88, "その他"), (375, "9,952"), (495, "12,003")],
+            [(88, "資産合計"), (365, "336,495"), (490, "337,622")],
+        ]
+    )
+    [table] = find_tables(lines)
+    assert table.rows[0] == (
+        "資産の部 流動資産",
+        "前連結会計年度 (平成28年3月31日)",
+        "当連結会計年度 (平成29年3月31日)",
+    )
+    assert table.rows[-1] == ("資産合計", "336,495", "337,622")
+    assert table.header_rows == 1
+
+
+def test_a_headnote_over_one_column_reaching_far_into_the_gutter_is_no_column_name() -> None:
+    """One label over the last column alone, running far left of it: a headnote."""
+    lines = _page(
+        [
+            [(200, "(in thousands of dollars, rounded)")],
+            [(50, "Item"), (300, "Retail"), (380, "Online")],
+            [(50, "Gears"), (300, "12.5"), (380, "3.1")],
+            [(50, "Springs"), (300, "6.4"), (380, "1.2")],
+            [(50, "Bolts"), (300, "40.2"), (380, "5.1")],
+        ]
+    )
+    [table] = find_tables(lines)
+    assert table.rows[0] == ("Item", "Retail", "Online")
