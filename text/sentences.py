@@ -27,9 +27,12 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+#: The Chinese and Japanese full stop, exclamation and question marks: each ends a
+#: sentence with no space after it. Every rule that asks "does this end a sentence?" uses these.
+CJK_SENTENCE_ENDS: Final = "\u3002\uff01\uff1f"
 _BOUNDARY: Final = re.compile(
     r"""[.!?\u2026]+["'\u201d\u2019)\]]*\s+(?=["'\u201c\u2018(\[]?[A-Z0-9])"""
-    r"|[\u3002\uff01\uff1f]+\s*"
+    rf"|[{CJK_SENTENCE_ENDS}]+\s*"
     r"|\n[ \t]*\n\s*"
 )
 _WORD_BEFORE_DOT: Final = re.compile(r"([\w.]+)\.+$")

@@ -43,6 +43,7 @@ from dataclasses import replace
 from typing import Final
 
 from kernel.documents import Element, ElementKind
+from text.sentences import CJK_SENTENCE_ENDS
 
 from .short_line_lists import list_short_line_runs
 
@@ -65,7 +66,7 @@ _IS_CJK: Final = re.compile(f"[{_CJK}{_CJK_PUNCTUATION}]")
 _HAS_CJK_LETTER: Final = re.compile(f"[{_CJK}]")
 #: What ends a sentence or closes a quote or bracket: the paragraph may end here.
 _ENDS: Final = frozenset("。．！？」』）】〕〉》］｝：\u3009\u300b")
-_SENTENCE_END: Final = re.compile(r"[。！？][」』）]*\s*$")
+_SENTENCE_END: Final = re.compile(rf"[{CJK_SENTENCE_ENDS}][」』）]*\s*$")
 #: Starts of a new item: a circled number, (1), 1., a ※ note, a 【section】 mark, a bullet
 #: (the line-breaking rules never start a line with ・, so there it is one).
 _ITEM_START: Final = re.compile(
@@ -169,14 +170,9 @@ def _short_titles_listed(elements: list[Element]) -> list[Element]:
     that does not end in ``。`` is a title, down to each label of a table read as
     a column. The rule that a run of short lines is a list, not a stack of
     headings, is applied to CJK titles only, so a document's other headings stay
-    as unstructured read them. That rule knows sentence ends by ". ! ?" only, so a
-    CJK sentence (ending in ``。``) is shown to it as what breaks a run (a table).
+    as unstructured read them.
     """
-    shown = [
-        replace(e, kind="table") if e.kind in _PROSE and _SENTENCE_END.search(e.text) else e
-        for e in elements
-    ]
-    listed = list_short_line_runs(shown)
+    listed = list_short_line_runs(elements)
     return [
         new
         if old.kind == "title" and new.kind == "list_item" and _HAS_CJK_LETTER.search(old.text)

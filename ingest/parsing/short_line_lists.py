@@ -14,7 +14,8 @@ above the list. What counts as a short line:
 
 - one line of at most :data:`MAX_SHORT_LINE_CHARS` characters,
 - not numbered (``line_markers``: numbered lines are ``text_headings``' call),
-- not ending a sentence or a lead-in (". ! ? ; :"), so the body text after a
+- not ending a sentence or a lead-in (". ! ? ; :", or a Chinese or Japanese
+  sentence end such as "。"), so the body text after a
   heading and a lead-in such as "Currencies accepted:" break the run; the
   lead-in then heads the list.
 
@@ -37,6 +38,7 @@ from dataclasses import replace
 from typing import Final
 
 from kernel.documents import Element
+from text.sentences import CJK_SENTENCE_ENDS
 
 from .line_markers import read_line_marker
 
@@ -45,7 +47,9 @@ MAX_SHORT_LINE_CHARS: Final = 80
 
 _READ_KINDS: Final = frozenset({"text", "list_item", "title"})
 _SKIPPED_KINDS: Final = frozenset({"page_break", "header"})
-_ENDS_SENTENCE = re.compile(r"[.!?;:][\"')\]\u201d\u2019]*$")
+_ENDS_SENTENCE = re.compile(
+    rf"[.!?;:\uff1b\uff1a{CJK_SENTENCE_ENDS}][\"')\]\u201d\u2019\u300d\u300f\uff09]*$"
+)
 
 
 def list_short_line_runs(elements: Sequence[Element]) -> list[Element]:

@@ -62,3 +62,11 @@ def test_a_declared_heading_stays_a_heading_and_ends_the_run() -> None:
     assert [(e.kind, e.level) for e in out] == [("title", 2), *[("list_item", None)] * 3]
     two = list_short_line_runs([elements[0], *elements[1:3]])
     assert [e.kind for e in two] == ["title", "title", "title"]  # a run of two: left as it was
+
+
+def test_a_chinese_or_japanese_sentence_end_breaks_a_run_as_a_full_stop_does() -> None:
+    """``。`` ends a sentence with no space after it; the line holding it is body text."""
+    lines = ["自己資本利益率", "株価収益率", "当期の配当は前期と同じです。", "配当性向", "従業員数"]
+    assert listed_lines(lines) == [False] * 5
+    lines[2] = "配当方針"
+    assert listed_lines(lines) == [True] * 5
