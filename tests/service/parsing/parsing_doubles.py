@@ -10,14 +10,19 @@ as a reader that works in parts reports it: ``progress <parts> <seconds> [<round
 (each part takes that long and is reported, then the answer; with ``rounds``, the
 parts are counted from 1 again that many times, as for several PDFs in a zip), ``progress-then-hang
 <parts>`` (report them at once, then hang) and ``progress-repeated`` (report the
-same part over and over, never the next).
+same part over and over, never the next). ``loaded`` answers, as JSON, what the
+child found in memory that it never imported itself: its parent process, whether
+the parsing stack was loaded, and how many objects its garbage collector skips.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,6 +68,17 @@ class MisbehavingParser:
             for _ in range(3000):
                 progress.report(1, 10)
                 time.sleep(0.1)
+        elif command == "loaded":
+            stack = ("unstructured.partition.pdf", "spacy")
+            return _answer(
+                json.dumps(
+                    {
+                        "parent": os.getppid(),
+                        "loaded": {name: name in sys.modules for name in stack},
+                        "frozen": gc.get_freeze_count(),
+                    }
+                )
+            )
         elif command == "raise":
             raise KeyError("surprise")
         elif command in ("litter", "litter-and-sleep"):
@@ -72,7 +88,11 @@ class MisbehavingParser:
         text = f"{argument} (pid {os.getpid()})"
         if command == "litter":  # the modes the files were made with, for the test to check
             text += f" (modes {_modes(Path(argument).parent)})"
-        return ParsedDocument(format="txt", elements=(Element(kind="text", text=text),))
+        return _answer(text)
+
+
+def _answer(text: str) -> ParsedDocument:
+    return ParsedDocument(format="txt", elements=(Element(kind="text", text=text),))
 
 
 def _litter() -> str:

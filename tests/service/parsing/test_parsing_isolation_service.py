@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -232,3 +234,15 @@ def test_the_real_parser_is_stopped_at_the_time_limit_and_recovers(tmp_path: Pat
         note = order(tmp_path, "A short note that parses quickly.", name="note.txt")
         assert isolated.parse(note).text == "A short note that parses quickly."
         assert isolated.child_pid not in (None, first_child)
+
+
+def test_a_child_is_forked_warm_from_a_server_that_loaded_the_parsing_stack(
+    doubled: IsolatedParser, tmp_path: Path
+) -> None:
+    """Not spawned cold by the service: the double imports nothing, yet the parsing
+    stack is in its memory, its parent is the fork server, and the heap it inherited
+    is frozen out of its garbage collector (a first collection copied it page by page)."""
+    answer = json.loads(doubled.parse(order(tmp_path, "loaded")).text)
+    assert answer["parent"] != os.getpid()
+    assert answer["loaded"] == {"unstructured.partition.pdf": True, "spacy": True}
+    assert answer["frozen"] > 0
