@@ -33,8 +33,9 @@ echo "==> eval gate: retrieval on the project's golden set"
   --report "${TMPDIR:-/tmp}/ragline-eval-retrieval.json"
 echo "==> pytest"
 if [ "$#" -eq 0 ]; then
-  # The whole suite also enforces the coverage floor (pyproject: tool.coverage).
-  .venv/bin/python -m pytest --cov --cov-report=term
+  # The whole suite also enforces the coverage floor (pyproject: tool.coverage), and
+  # names its slowest tests, so a CI log shows where its minutes went.
+  .venv/bin/python -m pytest --cov --cov-report=term --durations=30
 else
   .venv/bin/python -m pytest "$@"
 fi
