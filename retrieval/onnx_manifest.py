@@ -26,7 +26,10 @@ from typing import Any
 from kernel.errors import ConfigurationError
 
 MANIFEST_NAME = "manifest.json"
-FORMAT_VERSION = 1
+# Raised when what is made changes, so a model prepared the old way reads as damaged
+# and the next `ragline models prepare` (bootstrap runs it) makes it again.
+# 2: the first layer's MatMuls stay fp32 in the int8 copy (retrieval.onnx_export).
+FORMAT_VERSION = 2
 # Below this cosine to the torch vector, an ONNX variant is not used: at 0.99 the
 # nearest neighbours of a query are the same chunks in practice (README: Performance).
 MIN_COSINE = 0.99
