@@ -37,6 +37,9 @@ INTEGER_INDEXED_FIELDS = ("document_version",)
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
 FusionMethod = Literal["convex", "rrf"]
+Side = Literal["dense", "sparse"]
+# One side's candidates, ``(id, score)`` best first, equal scores in id order.
+SideRanking = list[tuple[str, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,17 @@ class ChunkIndex(Protocol):
       outside the filter, and returns ``[]`` for empty ``flt.roles`` without querying.
       Hybrid fuses dense and sparse prefetches as ``fusion`` says (``ranking``).
       Ties are broken deterministically, never by the engine's order.
+    - ``rank_sides`` runs the side queries ``search`` runs for the same arguments (same
+      validation, same filter on every side, same number of candidates per side) and
+      returns each side's ranking (``SideRanking``), keyed by side, dense first; a side
+      not queried (no vector, not in ``mode``, a sparse vector without terms) is absent,
+      and it returns ``{}`` where ``search`` returns ``[]`` without querying.
+      ``search`` is exactly these rankings fused (``ranking.fuse_rankings``) with the
+      payloads of the fused top ``limit`` (``stored_payloads``), read from the same
+      generation; so a caller that searches again with one side's query changed
+      (``retrieval.hybrid``'s feedback search) asks the engine for that side only.
+    - ``stored_payloads`` returns the payloads of the given chunk ids (ids not found,
+      such as a point deleted since it was ranked, are left out).
     - ``stored_vectors`` returns the stored vectors of the given chunk ids (ids not
       found are left out): what a search's pseudo-relevance feedback reads.
     - ``stored_texts`` returns the payload ``text`` of the given chunk ids (ids not
@@ -154,6 +168,19 @@ class ChunkIndex(Protocol):
         prefetch_limit: int = 50,
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]: ...
+
+    def rank_sides(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+    ) -> dict[Side, SideRanking]: ...
+
+    def stored_payloads(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]: ...
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]: ...
 

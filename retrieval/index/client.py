@@ -7,8 +7,12 @@ this adapter here, where no server can run.
 
 A search is one ``query_batch_points`` call (a dense and a sparse query, each under the
 caller's filter) and one ``retrieve`` of the payloads of the final hits; ranking and RRF
-are done by ``retrieval.index.ranking`` exactly as for ``EdgeIndex``. Writes use
-``wait=True`` so a search issued after ``upsert`` or ``delete_document`` returns sees them.
+are done by ``retrieval.index.ranking`` exactly as for ``EdgeIndex``. ``rank_sides`` and
+``stored_payloads`` are the first call and the second on their own; each also looks up
+the live collection, so the retriever's first search (both, apart) costs a server one
+``get_aliases`` round trip more than a ``search``; its feedback search saves the BM25
+side's query and the re-read of payloads already read. Writes use ``wait=True`` so a
+search issued after ``upsert`` or ``delete_document`` returns sees them.
 
 Generations (``GenerationalIndex``) are collections behind aliases (``client_layout``).
 Every operation first asks the server which collection is live and which is being
@@ -24,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
 from qdrant_client import QdrantClient, models
@@ -46,11 +50,13 @@ from retrieval.index.base import (
     IndexedChunk,
     SearchFilter,
     SearchMode,
+    Side,
+    SideRanking,
     SparseVector,
     StoredVectors,
 )
 from retrieval.index.engine_errors import engine_errors, logger
-from retrieval.index.ranking import plan_search
+from retrieval.index.ranking import SearchPlan, plan_search
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -134,16 +140,7 @@ class QdrantClientIndex:
         prefetch_limit: int = 50,
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
-        plan = plan_search(
-            dense=dense,
-            sparse=sparse,
-            flt=flt,
-            limit=limit,
-            mode=mode,
-            prefetch_limit=prefetch_limit,
-            fusion=fusion,
-            dim=self.dim,
-        )
+        plan = _plan(dense, sparse, flt, limit, mode, prefetch_limit, fusion, self.dim)
         if plan is None:
             return []
         self._check_open()
@@ -151,6 +148,36 @@ class QdrantClientIndex:
             "search",
             self._read_lock,
             lambda t: collection_ops.search_in(self._client, t.live, plan, flt),
+        )
+
+    def rank_sides(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+    ) -> dict[Side, SideRanking]:
+        plan = _plan(dense, sparse, flt, limit, mode, prefetch_limit, DEFAULT_FUSION, self.dim)
+        if plan is None:
+            return {}
+        self._check_open()
+        return self._on_live(
+            "search",
+            self._read_lock,
+            lambda t: collection_ops.rank_sides_in(self._client, t.live, plan, flt),
+        )
+
+    def stored_payloads(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        if not ids:
+            return {}
+        self._check_open()
+        return self._on_live(
+            "read chunk payloads",
+            self._read_lock,
+            lambda t: collection_ops.payloads_in(self._client, t.live, ids),
         )
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
@@ -431,20 +458,38 @@ class ClientGeneration:
         prefetch_limit: int = 50,
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
-        plan = plan_search(
-            dense=dense,
-            sparse=sparse,
-            flt=flt,
-            limit=limit,
-            mode=mode,
-            prefetch_limit=prefetch_limit,
-            fusion=fusion,
-            dim=self._index.dim,
-        )
+        plan = _plan(dense, sparse, flt, limit, mode, prefetch_limit, fusion, self._index.dim)
         if plan is None:
             return []
         return self._run(
             "search", lambda c: collection_ops.search_in(c, self.collection, plan, flt)
+        )
+
+    def rank_sides(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+    ) -> dict[Side, SideRanking]:
+        plan = _plan(
+            dense, sparse, flt, limit, mode, prefetch_limit, DEFAULT_FUSION, self._index.dim
+        )
+        if plan is None:
+            return {}
+        return self._run(
+            "search", lambda c: collection_ops.rank_sides_in(c, self.collection, plan, flt)
+        )
+
+    def stored_payloads(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        if not ids:
+            return {}
+        return self._run(
+            "read chunk payloads",
+            lambda c: collection_ops.payloads_in(c, self.collection, ids),
         )
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
@@ -500,6 +545,28 @@ class ClientGeneration:
             if not index._client.collection_exists(self.collection):
                 raise DependencyUnavailableError("This generation of the search index was dropped.")
             return operation(index._client)
+
+
+def _plan(
+    dense: Sequence[float] | None,
+    sparse: SparseVector | None,
+    flt: SearchFilter,
+    limit: int,
+    mode: SearchMode,
+    prefetch_limit: int,
+    fusion: Fusion,
+    dim: int,
+) -> SearchPlan | None:
+    return plan_search(
+        dense=dense,
+        sparse=sparse,
+        flt=flt,
+        limit=limit,
+        mode=mode,
+        prefetch_limit=prefetch_limit,
+        fusion=fusion,
+        dim=dim,
+    )
 
 
 @dataclass(frozen=True, slots=True)

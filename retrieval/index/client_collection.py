@@ -7,7 +7,8 @@ calls whether the collection is the live generation, the one being built, or bot
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from qdrant_client import QdrantClient, models
 
@@ -18,11 +19,13 @@ from retrieval.index.base import (
     Hit,
     IndexedChunk,
     SearchFilter,
+    Side,
+    SideRanking,
     SparseVector,
     StoredVectors,
 )
 from retrieval.index.filters import match_any_conditions
-from retrieval.index.ranking import SearchPlan, SideQuery
+from retrieval.index.ranking import SearchPlan, SideQuery, hits_of
 from retrieval.index.validation import canonical_id, check_dense, check_sparse, payload_dict
 
 DENSE = "dense"
@@ -87,25 +90,31 @@ def stored_texts_in(client: QdrantClient, name: str, ids: Sequence[str]) -> dict
 
 
 def search_in(client: QdrantClient, name: str, plan: SearchPlan, flt: SearchFilter) -> list[Hit]:
+    """The plan's side queries in one batch, fused, then the payloads of the fused hits."""
+    ranked = plan.combine(_side_answers(client, name, plan, flt))
+    return hits_of(ranked, payloads_in(client, name, [point_id for point_id, _ in ranked]))
+
+
+def rank_sides_in(
+    client: QdrantClient, name: str, plan: SearchPlan, flt: SearchFilter
+) -> dict[Side, SideRanking]:
+    return plan.rank(_side_answers(client, name, plan, flt))
+
+
+def payloads_in(
+    client: QdrantClient, name: str, ids: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
+    records = client.retrieve(name, ids=list(ids), with_payload=True, with_vectors=False)
+    return {canonical_id(str(r.id)): r.payload or {} for r in records}
+
+
+def _side_answers(
+    client: QdrantClient, name: str, plan: SearchPlan, flt: SearchFilter
+) -> list[list[tuple[str, float]]]:
     query_filter = engine_filter(flt)
     requests = [side_request(side, query_filter) for side in plan.sides]
     answers = client.query_batch_points(name, requests=requests)
-    ranked = plan.combine(
-        [[(canonical_id(str(p.id)), p.score) for p in answer.points] for answer in answers]
-    )
-    records = client.retrieve(
-        name,
-        ids=[point_id for point_id, _ in ranked],
-        with_payload=True,
-        with_vectors=False,
-    )
-    payloads = {canonical_id(str(r.id)): r.payload or {} for r in records}
-    # A point deleted between the query and the payload read is simply gone.
-    return [
-        Hit(id=point_id, score=score, payload=payloads[point_id])
-        for point_id, score in ranked
-        if point_id in payloads
-    ]
+    return [[(canonical_id(str(p.id)), p.score) for p in answer.points] for answer in answers]
 
 
 def count_in(client: QdrantClient, name: str, document_id: str | None) -> int:

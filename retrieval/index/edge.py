@@ -46,11 +46,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from qdrant_edge import (
     CountRequest,
@@ -65,6 +66,7 @@ from qdrant_edge import (
     Modifier,
     PayloadSchemaType,
     QueryBatchRequest,
+    QueryRequest,
     UpdateOperation,
 )
 
@@ -84,11 +86,13 @@ from retrieval.index.base import (
     IndexedChunk,
     SearchFilter,
     SearchMode,
+    Side,
+    SideRanking,
     SparseVector,
     StoredVectors,
 )
 from retrieval.index.engine_errors import engine_errors, logger
-from retrieval.index.ranking import plan_search
+from retrieval.index.ranking import SearchPlan, hits_of, plan_search
 
 ENGINE = "qdrant-edge"
 DENSE, SPARSE = edge_requests.DENSE, edge_requests.SPARSE
@@ -172,16 +176,24 @@ class EdgeIndex:
         prefetch_limit: int = 50,
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
-        return self._search(
-            None,
-            dense=dense,
-            sparse=sparse,
-            flt=flt,
-            limit=limit,
-            mode=mode,
-            prefetch_limit=prefetch_limit,
-            fusion=fusion,
-        )
+        plan = self._plan(dense, sparse, flt, limit, mode, prefetch_limit, fusion)
+        return self._search(None, plan, flt)
+
+    def rank_sides(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+    ) -> dict[Side, SideRanking]:
+        plan = self._plan(dense, sparse, flt, limit, mode, prefetch_limit, DEFAULT_FUSION)
+        return self._rank_sides(None, plan, flt)
+
+    def stored_payloads(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        return self._stored_payloads(None, ids)
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         return self._stored_vectors(None, ids)
@@ -355,10 +367,8 @@ class EdgeIndex:
                     exc_info=True,
                 )
 
-    def _search(
+    def _plan(
         self,
-        generation: _Generation | None,
-        *,
         dense: Sequence[float] | None,
         sparse: SparseVector | None,
         flt: SearchFilter,
@@ -366,8 +376,8 @@ class EdgeIndex:
         mode: SearchMode,
         prefetch_limit: int,
         fusion: Fusion,
-    ) -> list[Hit]:
-        plan = plan_search(
+    ) -> SearchPlan | None:
+        return plan_search(
             dense=dense,
             sparse=sparse,
             flt=flt,
@@ -377,26 +387,35 @@ class EdgeIndex:
             fusion=fusion,
             dim=self.dim,
         )
+
+    def _search(
+        self, generation: _Generation | None, plan: SearchPlan | None, flt: SearchFilter
+    ) -> list[Hit]:
+        """The plan's side queries, fused, and the payloads: all from one pinned shard."""
         if plan is None:
             return []
-        engine_filter = edge_requests.engine_filter(flt)
-        requests = [edge_requests.side_request(side, engine_filter) for side in plan.sides]
+        requests = _side_requests(plan, flt)
         with self._reading(generation) as shard, engine_errors(ENGINE, "search"):
-            if len(requests) == 1:
-                answers = [shard.query(requests[0])]
-            else:
-                answers = shard.query_batch(QueryBatchRequest(requests))
-            ranked = plan.combine([[(str(p.id), p.score) for p in answer] for answer in answers])
-            records = shard.retrieve(
-                [point_id for point_id, _ in ranked], with_payload=True, with_vector=False
-            )
-        payloads = {str(record.id): record.payload or {} for record in records}
-        # A point deleted between the query and the payload read is simply gone.
-        return [
-            Hit(id=point_id, score=score, payload=payloads[point_id])
-            for point_id, score in ranked
-            if point_id in payloads
-        ]
+            ranked = plan.combine(_side_answers(shard, requests))
+            payloads = _payloads(shard, [point_id for point_id, _ in ranked])
+        return hits_of(ranked, payloads)
+
+    def _rank_sides(
+        self, generation: _Generation | None, plan: SearchPlan | None, flt: SearchFilter
+    ) -> dict[Side, SideRanking]:
+        if plan is None:
+            return {}
+        requests = _side_requests(plan, flt)
+        with self._reading(generation) as shard, engine_errors(ENGINE, "search"):
+            return plan.rank(_side_answers(shard, requests))
+
+    def _stored_payloads(
+        self, generation: _Generation | None, ids: Sequence[str]
+    ) -> dict[str, Mapping[str, Any]]:
+        if not ids:
+            return {}
+        with self._reading(generation) as shard, engine_errors(ENGINE, "read chunk payloads"):
+            return _payloads(shard, ids)
 
     def _stored_vectors(
         self, generation: _Generation | None, ids: Sequence[str]
@@ -548,16 +567,26 @@ class EdgeGeneration:
         prefetch_limit: int = 50,
         fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Hit]:
-        return self._index._search(
-            self._target(),
-            dense=dense,
-            sparse=sparse,
-            flt=flt,
-            limit=limit,
-            mode=mode,
-            prefetch_limit=prefetch_limit,
-            fusion=fusion,
-        )
+        target = self._target()
+        plan = self._index._plan(dense, sparse, flt, limit, mode, prefetch_limit, fusion)
+        return self._index._search(target, plan, flt)
+
+    def rank_sides(
+        self,
+        *,
+        dense: Sequence[float] | None,
+        sparse: SparseVector | None,
+        flt: SearchFilter,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        prefetch_limit: int = 50,
+    ) -> dict[Side, SideRanking]:
+        target = self._target()
+        plan = self._index._plan(dense, sparse, flt, limit, mode, prefetch_limit, DEFAULT_FUSION)
+        return self._index._rank_sides(target, plan, flt)
+
+    def stored_payloads(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        return self._index._stored_payloads(self._target(), ids)
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
         return self._index._stored_vectors(self._target(), ids)
@@ -587,6 +616,25 @@ class EdgeGeneration:
         if self._closed:
             raise DependencyUnavailableError("This handle on the search index is closed.")
         return self._generation
+
+
+def _side_requests(plan: SearchPlan, flt: SearchFilter) -> list[QueryRequest]:
+    engine_filter = edge_requests.engine_filter(flt)
+    return [edge_requests.side_request(side, engine_filter) for side in plan.sides]
+
+
+def _side_answers(shard: EdgeShard, requests: list[QueryRequest]) -> list[list[tuple[str, float]]]:
+    """The engine's ``(id, score)`` for each side's request, in one batched call."""
+    if len(requests) == 1:
+        answers = [shard.query(requests[0])]
+    else:
+        answers = shard.query_batch(QueryBatchRequest(requests))
+    return [[(str(p.id), p.score) for p in answer] for answer in answers]
+
+
+def _payloads(shard: EdgeShard, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    records = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+    return {str(record.id): record.payload or {} for record in records}
 
 
 def _create_payload_indexes(shard: EdgeShard) -> None:

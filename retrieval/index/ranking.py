@@ -17,20 +17,34 @@ one inside the top 10), and an id is no reason to rank one chunk above another.
 
 The RRF formula is Qdrant's, so scores match what its server-side fusion would give:
 a point at 0-based position ``p`` of a side earns ``1 / (k + p)``; the sums are fused.
+
+A search is three steps, each usable alone: the side rankings (``SearchPlan.rank``,
+``ChunkIndex.rank_sides``), their fusion (``fuse_rankings``), the payloads of the fused
+ids (``hits_of``). ``search`` runs all three; the retriever's feedback search re-runs
+only the side whose query changed and fuses it with the other side's earlier ranking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
-from retrieval.index.base import Fusion, SearchFilter, SearchMode, SparseVector
+from retrieval.index.base import (
+    Fusion,
+    Hit,
+    SearchFilter,
+    SearchMode,
+    Side,
+    SideRanking,
+    SparseVector,
+)
 from retrieval.index.filters import can_match
 from retrieval.index.validation import check_dense, check_sparse
 
-Side = Literal["dense", "sparse"]
 _MODES: frozenset[str] = frozenset({"hybrid", "dense", "sparse"})
+# The order the sides are planned, ranked and fused in: the first breaks fused ties.
+_SIDES: tuple[Side, ...] = ("dense", "sparse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +65,56 @@ class SearchPlan:
     limit: int
     fusion: Fusion
 
+    def rank(self, results: Sequence[Iterable[tuple[str, float]]]) -> dict[Side, SideRanking]:
+        """The engine's ``(id, score)`` per side, in ``sides`` order -> each side's ranking."""
+        return {
+            query.side: rank_by_score(answer)
+            for query, answer in zip(self.sides, results, strict=True)
+        }
+
     def combine(self, results: Sequence[Iterable[tuple[str, float]]]) -> list[tuple[str, float]]:
         """``(id, score)`` per side, in ``sides`` order -> the final ``limit`` pairs."""
-        rankings = [rank_by_score(side) for side in results]
-        if not self.fuse:
-            return rankings[0][: self.limit] if rankings else []
-        if self.fusion.method == "rrf":
-            return reciprocal_rank_fusion(rankings, k=self.fusion.rrf_k)[: self.limit]
-        weights = [
-            self.fusion.dense_weight if side.side == "dense" else 1.0 - self.fusion.dense_weight
-            for side in self.sides
-        ]
-        return convex_fusion(rankings, weights)[: self.limit]
+        return fuse_rankings(
+            self.rank(results), fuse=self.fuse, limit=self.limit, fusion=self.fusion
+        )
+
+
+def fuse_rankings(
+    rankings: Mapping[Side, Sequence[tuple[str, float]]],
+    *,
+    fuse: bool,
+    limit: int,
+    fusion: Fusion,
+) -> list[tuple[str, float]]:
+    """Each side's ranking (``rank_by_score`` order) -> the final ``limit`` pairs.
+
+    What ``ChunkIndex.search`` does with ``rank_sides``' answer (``fuse`` is a hybrid
+    search's): the dense side first, whatever the mapping's order, so that a caller
+    mixing a fresh ranking of one side with an earlier one of the other fuses exactly
+    as one search would. Without ``fuse``, the one side there is, cut at ``limit``.
+    """
+    present = [(side, rankings[side]) for side in _SIDES if side in rankings]
+    if not fuse:
+        return list(present[0][1][:limit]) if present else []
+    lists = [ranking for _, ranking in present]
+    if fusion.method == "rrf":
+        return reciprocal_rank_fusion(lists, k=fusion.rrf_k)[:limit]
+    weights = [
+        fusion.dense_weight if side == "dense" else 1.0 - fusion.dense_weight for side, _ in present
+    ]
+    return convex_fusion(lists, weights)[:limit]
+
+
+def hits_of(
+    ranked: Iterable[tuple[str, float]], payloads: Mapping[str, Mapping[str, Any]]
+) -> list[Hit]:
+    """Fused pairs and their payloads -> hits. A point deleted between the query and the
+    payload read has no payload: it is simply gone."""
+    return [
+        Hit(id=point_id, score=score, payload=payloads[point_id])
+        for point_id, score in ranked
+        if point_id in payloads
+    ]
 
 
 def plan_search(
