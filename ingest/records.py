@@ -90,6 +90,22 @@ class Document:
     # with charset): evidence for detection, weighed against the bytes at each parse.
     declared_type: str | None = None
 
+    def listable_by(self, roles: frozenset[str]) -> bool:
+        """Whether a caller holding ``roles`` may know this document exists: its current
+        roles, which whoever uploaded it granted to its key, even before its content is
+        served under them. A document read out of a container (an attachment, an
+        archive member) never holds roles its container's served version does not
+        reach (``Registry`` narrows them at once and widens them only when a container
+        version built under the wider roles commits), since its existence and its name
+        come from content."""
+        return bool(roles & set(self.roles))
+
+    def content_readable_by(self, roles: frozenset[str]) -> bool:
+        """Whether a caller holding ``roles`` may see what was read from the content
+        (the title parsed off it, its detected type, its format, its chunk count): the
+        served version's roles, as for its text."""
+        return bool(roles & set(self.served_roles))
+
 
 @dataclass(frozen=True, slots=True)
 class ServedDocument:

@@ -237,10 +237,11 @@ class Registry:
     ) -> list[Document]:
         """One page, in (bucket, key) order.
 
-        ``readable_by`` (a caller's roles; None for all) filters before the page is cut:
-        filtering after LIMIT/OFFSET would give short pages and show how many hidden
-        documents sort where. Roles are a JSON column, so the filter runs in Python
-        over ordered batches, which works the same on SQLite and PostgreSQL.
+        ``readable_by`` (a caller's roles; None for all) keeps the documents
+        :meth:`Document.listable_by` them, before the page is cut: filtering
+        after LIMIT/OFFSET would give short pages and show how many hidden documents
+        sort where. Roles are a JSON column, so the filter runs in Python over ordered
+        batches, which works the same on SQLite and PostgreSQL.
         """
         query = select(DocumentRow).order_by(DocumentRow.bucket, DocumentRow.key)
         if status:
@@ -256,13 +257,13 @@ class Registry:
             while len(page) < limit:
                 batch = list(s.scalars(query.limit(batch_size).offset(scanned)))
                 scanned += len(batch)
-                for row in batch:
-                    if not readable_by & set(row.roles):
+                for document in map(_document, batch):
+                    if not document.listable_by(readable_by):
                         continue
                     if to_skip:
                         to_skip -= 1
                     elif len(page) < limit:
-                        page.append(_document(row))
+                        page.append(document)
                 if len(batch) < batch_size:
                     break
             return page
@@ -287,7 +288,8 @@ class Registry:
             return counter.last_version
 
     def _set_roles_locked(self, s: Session, row: DocumentRow, roles: Sequence[str]) -> list[str]:
-        """Give ``row`` and its attachments (recursively) ``roles``.
+        """Give ``row`` ``roles``, and its attachments (recursively) those of ``roles``
+        they already hold.
 
         The served version of each is narrowed at once to what the new roles allow
         (retrieval checks :meth:`served` on every hit, so this commit is the moment
@@ -306,7 +308,12 @@ class Registry:
         for child in s.scalars(
             select(DocumentRow).where(DocumentRow.parent_id == row.id).with_for_update()
         ):
-            narrowed += self._set_roles_locked(s, child, roles)
+            # Narrowed only: what a container carries is known from a version served to
+            # its old roles; the new roles are shown its children when a version built
+            # under them commits (mark_indexed registers them again, with its roles).
+            narrowed += self._set_roles_locked(
+                s, child, sorted(set(child.roles or []) & set(roles))
+            )
             child.updated_at = now()
         return narrowed
 

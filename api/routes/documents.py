@@ -30,21 +30,26 @@ ErasureDep = Annotated[DocumentErasure, Depends(_erasure)]
 
 def _visible(principal: Principal, doc: Document) -> bool:
     """Admins see every document's status; others only documents they could read."""
-    return principal.has_role(ADMIN_ROLE) or bool(principal.roles & set(doc.roles))
+    return principal.has_role(ADMIN_ROLE) or doc.listable_by(principal.roles)
 
 
-def _document_out(doc: Document) -> DocumentOut:
+def _document_out(doc: Document, principal: Principal) -> DocumentOut:
+    """The record as ``principal`` may see it: what was read from the content (a
+    parsed title, the detected type, the format, the chunk count) only from a version
+    served to the caller. A document re-uploaded under new roles keeps its old
+    version until the new one commits; its old title is not the new roles' to read."""
+    content = principal.has_role(ADMIN_ROLE) or doc.content_readable_by(principal.roles)
     return DocumentOut(
         document_id=doc.id,
         bucket=doc.bucket,
         source=doc.key,
-        title=doc.title or doc.parsed_title,
+        title=doc.title or (doc.parsed_title if content else None),
         roles=list(doc.roles),
-        doc_type=doc.detected_type or doc.doc_type,
-        format=doc.format,
+        doc_type=(doc.detected_type if content else None) or doc.doc_type,
+        format=doc.format if content else None,
         status=doc.status,
         version=doc.indexed_version,
-        chunks=doc.chunks if doc.indexed_version else None,
+        chunks=doc.chunks if doc.indexed_version and content else None,
         error=doc.error if doc.status == "failed" else None,
         error_code=doc.error_code if doc.status == "failed" else None,
         attempts=doc.attempts,
@@ -70,7 +75,7 @@ def _get_visible(registry: DocumentRegistry, principal: Principal, document_id: 
     summary="A document's ingestion status",
 )
 def get_document(document_id: str, principal: PrincipalDep, registry: RegistryDep) -> DocumentOut:
-    return _document_out(_get_visible(registry, principal, document_id))
+    return _document_out(_get_visible(registry, principal, document_id), principal)
 
 
 @router.get(
@@ -91,7 +96,7 @@ def list_documents(
     docs = registry.list_documents(
         status=status_, bucket=bucket, limit=limit, offset=offset, readable_by=readable_by
     )
-    return DocumentList(documents=[_document_out(d) for d in docs])
+    return DocumentList(documents=[_document_out(d, principal) for d in docs])
 
 
 @router.delete(

@@ -340,3 +340,53 @@ def test_concurrent_registrations_of_one_key_make_one_row(registry: Registry, ro
     assert rows[0].status == "queued" and rows[0].content_hash in {"h0", "h1"}
     # One incarnation: every registration saw the same row, none made a second one.
     assert {r.document.incarnation for r in results} == {rows[0].incarnation}
+
+
+def test_a_container_re_given_to_new_roles_lists_its_old_children_to_no_one(
+    registry: Registry,
+) -> None:
+    """Until the new version commits, the old attachments stay registered, narrowed to
+    no one: their names are content, so the new roles are not shown them either."""
+    parent = _register(registry, "mail.eml", roles=("hr",)).document
+    claimed = registry.mark_processing(parent.id)
+    _mark_indexed(
+        registry,
+        parent.id,
+        registry.next_version(parent.id),
+        built_roles=claimed.roles,
+        incarnation=claimed.incarnation,
+        carried=[_carried("salaries.txt")],
+    )
+    hr, eng = frozenset({"hr"}), frozenset({"eng"})
+    assert [d.key for d in registry.list_documents(readable_by=hr)] == [
+        "mail.eml",
+        "mail.eml#salaries.txt",
+    ]
+
+    _register(registry, "mail.eml", content_hash="h2", roles=("eng",))  # re-upload
+
+    listed = registry.list_documents(readable_by=eng)
+    assert [(d.key, d.served_roles) for d in listed] == [("mail.eml", ())]
+    assert not listed[0].content_readable_by(eng)
+    assert registry.list_documents(readable_by=hr) == []
+    everything = registry.list_documents()
+    assert [(d.key, d.roles) for d in everything] == [
+        ("mail.eml", ("eng",)),
+        ("mail.eml#salaries.txt", ()),
+    ]
+
+    # The version built under eng commits: what it carries is eng's to see.
+    claimed = registry.mark_processing(parent.id)
+    _mark_indexed(
+        registry,
+        parent.id,
+        registry.next_version(parent.id),
+        built_roles=claimed.roles,
+        incarnation=claimed.incarnation,
+        content_hash="h2",
+        carried=[_carried("salaries.txt")],
+    )
+    assert [(d.key, d.roles) for d in registry.list_documents(readable_by=eng)] == [
+        ("mail.eml", ("eng",)),
+        ("mail.eml#salaries.txt", ("eng",)),
+    ]
