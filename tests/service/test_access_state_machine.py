@@ -48,7 +48,7 @@ import datetime as dt
 import io
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -67,7 +67,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from chunkers.base import TokenCounter
 from ingest.pipeline import (
     IngestResult,
     Prepared,
@@ -82,9 +81,9 @@ from ingest.registration import register_object
 from kernel.errors import NotFoundError
 from ragline.runtime import Runtime, open_runtime
 from retrieval.access import Principal, search_filter
-from retrieval.encoders import DenseEncoder
 from retrieval.index.base import SearchFilter
 from tests.conftest import make_settings
+from tests.remembered_questions import RememberedQuestions
 from tests.service.parsing.outlook_files import build_msg
 
 pytestmark = pytest.mark.service
@@ -114,32 +113,10 @@ MARKER = re.compile(r"\bMARK(\d+)Z\b")
 EXAMPLES = int(os.environ.get("RAGLINE_STATE_MACHINE_EXAMPLES", "100"))
 
 
-class QuestionVectorCache:
-    """The real embedder, remembering query vectors: the invariant asks one question
-    fifteen times a step, and embedding it is most of a step's time on 2 cores."""
-
-    def __init__(self, inner: DenseEncoder) -> None:
-        self._inner = inner
-        self.dim = inner.dim
-        self._vectors: dict[str, list[float]] = {}
-
-    @property
-    def tokens(self) -> TokenCounter:
-        return self._inner.tokens
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._inner.embed(texts)
-
-    def embed_one(self, text: str) -> list[float]:
-        if text not in self._vectors:
-            self._vectors[text] = self._inner.embed_one(text)
-        return self._vectors[text]
-
-
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Runtime]:
     data_dir = tmp_path_factory.mktemp("fsm") / "data"
-    rt = open_runtime(make_settings(data_dir), dense=QuestionVectorCache(embedder))
+    rt = open_runtime(make_settings(data_dir), dense=RememberedQuestions(embedder))
     rt.ingestion.buckets.create_bucket(BUCKET, ["public"], None, None)
     yield rt
     rt.close()

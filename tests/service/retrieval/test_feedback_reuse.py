@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from chunkers.base import TokenCounter
 from retrieval.encoders import DenseEncoder
 from retrieval.feedback import expanded_query, moved_query
 from retrieval.hybrid import HybridRetriever, RetrievalConfig, RetrievedChunk
@@ -40,6 +39,7 @@ from retrieval.index.client import from_local_path
 from retrieval.index.edge import EdgeIndex
 from retrieval.served_memory import Served
 from retrieval.sparse import BM25SparseEncoder
+from tests.remembered_questions import RememberedQuestions
 
 pytestmark = [
     pytest.mark.service,
@@ -67,28 +67,6 @@ CONFIGS = {
     "expansion": RetrievalConfig(expansion_terms=5, fusion=Fusion(dense_weight=0.7)),
     "weak feedback": RetrievalConfig(feedback_weight=0.3, feedback_depth=1),
 }
-
-
-class RememberedQuestions:
-    """The real embedder, remembering query vectors: the same few questions are asked
-    hundreds of times, and embedding them would be most of the test's time on 2 cores."""
-
-    def __init__(self, inner: DenseEncoder) -> None:
-        self._inner = inner
-        self.dim = inner.dim
-        self._vectors: dict[str, list[float]] = {}
-
-    @property
-    def tokens(self) -> TokenCounter:
-        return self._inner.tokens
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._inner.embed(texts)
-
-    def embed_one(self, text: str) -> list[float]:
-        if text not in self._vectors:
-            self._vectors[text] = self._inner.embed_one(text)
-        return self._vectors[text]
 
 
 @pytest.fixture(scope="module")
